@@ -1,0 +1,1 @@
+namespace Hffer.MLNet; internal static class Placeholder { }
