@@ -1,0 +1,108 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Hffer.MLNet.Modeling;
+
+/// <summary>
+/// The whole HFFER network: IR50 and frozen DINOv2 branches brought to one token grid, the stack of bidirectional
+/// fusion modules, and a LayerNorm, mean-pool, linear classifier. Input is the ImageNet-normalized RGB image
+/// [B, 3, S, S]; output is class logits [B, classes].
+/// </summary>
+/// <remarks>
+/// Resolution A1 of the reference notes: X_ir = conv1x1(conv3x3 stride 2(IR50 stage 3)), the path POSTER++ uses
+/// for its third scale; X_do = adaptive average pooling of the DINOv2 patch map to the same grid, without a
+/// projection. The DINOv2 branch never trains: its parameters have gradients switched off, it runs under no-grad
+/// and stays in evaluation mode when the rest of the network trains.
+/// </remarks>
+internal sealed class HfferNetwork : Module<Tensor, Tensor>
+{
+    internal readonly Ir50 ir50;
+    internal readonly Dinov2VisionTransformer dinov2;
+    internal readonly Conv2d ir_conv;
+    internal readonly Conv2d ir_embed;
+    internal readonly Parameter? pos_embed_ir;
+    internal readonly Parameter? pos_embed_do;
+    internal readonly ModuleList<FusionModule> fusion;
+    internal readonly Hffe? hffe;
+    internal readonly LayerNorm norm;
+    internal readonly Linear head;
+
+    public HfferNetwork(HfferArchitecture architecture, int classCount) : base(nameof(HfferNetwork))
+    {
+        architecture.Validate();
+        if (classCount < 2)
+            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "HFFER needs at least two classes.");
+
+        Architecture = architecture;
+        ClassCount = classCount;
+        int dim = architecture.FusionDim, tokens = architecture.TokenGrid * architecture.TokenGrid;
+        int irChannels = architecture.Ir50StageChannels[^1];
+
+        ir50 = new Ir50(architecture);
+        dinov2 = new Dinov2VisionTransformer(architecture);
+        ir_conv = Conv2d(irChannels, irChannels, kernel_size: 3, stride: 2, padding: 1, bias: true);
+        ir_embed = Conv2d(irChannels, dim, kernel_size: 1, bias: true);
+        if (architecture.UseTokenPositionEmbeddings)
+        {
+            pos_embed_ir = new Parameter(randn(1, tokens, dim) * 0.02);
+            pos_embed_do = new Parameter(randn(1, tokens, dim) * 0.02);
+        }
+
+        int depth = architecture.FusionModules;
+        fusion = new ModuleList<FusionModule>(Enumerable.Range(0, depth)
+            .Select(i => new FusionModule(architecture, depth == 1 ? 0 : architecture.DropPathRate * i / (depth - 1)))
+            .ToArray());
+        if (architecture.HffePlacement == HffePlacement.AfterStack)
+            hffe = new Hffe(architecture);
+        norm = LayerNorm(dim, FusionModule.NormEpsilon);
+        head = Linear(dim, classCount, hasBias: true);
+
+        RegisterComponents();
+
+        foreach (var parameter in dinov2.parameters())
+            parameter.requires_grad = false;
+    }
+
+    public HfferArchitecture Architecture { get; }
+
+    public int ClassCount { get; }
+
+    /// <summary>The parameters the optimizer updates (everything but the frozen DINOv2 branch).</summary>
+    public IEnumerable<Parameter> TrainableParameters() => parameters().Where(p => p.requires_grad);
+
+    public override Tensor forward(Tensor image)
+    {
+        using var scope = NewDisposeScope();
+        int grid = Architecture.TokenGrid;
+
+        var ir = Tokens.FromMap(ir_embed.call(ir_conv.call(ir50.call(image))));
+        Tensor dino;
+        using (no_grad())
+        {
+            dino = Tokens.FromMap(nn.functional.adaptive_avg_pool2d(dinov2.call(image), [grid, grid]));
+        }
+        if (pos_embed_ir is not null && pos_embed_do is not null)
+        {
+            ir = ir + pos_embed_ir;
+            dino = dino + pos_embed_do;
+        }
+
+        var fused = ir;
+        foreach (var module in fusion)
+            fused = module.call(fused, ir, dino);
+        if (hffe is not null)
+            fused = Tokens.FromMap(hffe.call(Tokens.ToMap(fused, grid), Tokens.ToMap(dino, grid)));
+
+        return head.call(norm.call(fused).mean([1])).MoveToOuterDisposeScope();
+    }
+
+    public override void train(bool on = true)
+    {
+        base.train(on);
+
+        // The prior is frozen: it keeps evaluation behaviour even while the trainable part trains.
+        dinov2.eval();
+    }
+}

@@ -1,1 +1,0 @@
-namespace Hffer.MLNet; internal static class Placeholder { }
