@@ -1,0 +1,51 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hffer.MLNet.Data;
+
+/// <summary>
+/// Decoded training images held in memory as planar RGB bytes (a quarter of the float size) with zero-based
+/// class indices.
+/// </summary>
+internal sealed class ImageSet
+{
+    private readonly byte[] _pixels;
+
+    public ImageSet(byte[] pixels, int[] labels, int imageSize)
+    {
+        int imageBytes = 3 * imageSize * imageSize;
+        if (pixels.Length != labels.Length * imageBytes)
+            throw new ArgumentException($"{pixels.Length} pixel bytes do not hold {labels.Length} images of {imageSize}.");
+
+        _pixels = pixels;
+        Labels = labels;
+        ImageSize = imageSize;
+    }
+
+    public int Count => Labels.Count;
+
+    public int ImageSize { get; }
+
+    public IReadOnlyList<int> Labels { get; }
+
+    private int ImageBytes => 3 * ImageSize * ImageSize;
+
+    /// <summary>The images at <paramref name="indices"/> as float 0-255 values [n, 3, S, S] on <paramref name="device"/>.</summary>
+    public Tensor Pixels(ReadOnlySpan<int> indices, Device device)
+    {
+        var batch = new byte[indices.Length * ImageBytes];
+        for (int i = 0; i < indices.Length; i++)
+            Array.Copy(_pixels, (long)indices[i] * ImageBytes, batch, (long)i * ImageBytes, ImageBytes);
+
+        using var bytes = tensor(batch, [indices.Length, 3, ImageSize, ImageSize], dtype: ScalarType.Byte);
+        return bytes.to(ScalarType.Float32, device);
+    }
+
+    public Tensor Targets(ReadOnlySpan<int> indices, Device device)
+    {
+        var targets = new long[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+            targets[i] = Labels[indices[i]];
+        return tensor(targets, device: device);
+    }
+}

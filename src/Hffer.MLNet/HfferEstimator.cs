@@ -1,0 +1,157 @@
+using Hffer.MLNet.Data;
+using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Onnx;
+using Hffer.MLNet.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
+
+namespace Hffer.MLNet;
+
+/// <summary>
+/// Trains HFFER (hybrid IR50 + frozen DINOv2 features with bidirectional cross-attention fusion and HFFE) with
+/// TorchSharp, exports it to ONNX, and returns a transformer that scores through ML.NET's ONNX components.
+/// </summary>
+/// <remarks>
+/// <format type="text/markdown"><![CDATA[
+/// | | |
+/// | -- | -- |
+/// | Input columns | image (`LoadImages`), label (key type) |
+/// | Output columns | `Score` (vector of Single, probabilities in key order), `PredictedLabel` (the label's key type) |
+/// | Training | TorchSharp, CPU or CUDA (`GpuDeviceId`); needs a native TorchSharp package in the app |
+/// | Scoring | ONNX Runtime through `ApplyOnnxModel`; needs `Microsoft.ML.OnnxRuntime` in the app |
+/// | Exportable to ONNX | Yes: `HfferTransformer.SaveOnnx` |
+/// ]]></format>
+/// The network is trained from random weights in this version; loading the official DINOv2 and IR50 weights is
+/// not available yet, so the DINOv2 branch is a frozen random projection. `Fit` keeps the resized training images
+/// in memory (3 x S x S bytes per image).
+/// </remarks>
+public sealed class HfferEstimator : IEstimator<HfferTransformer>
+{
+    private const string KeyValuesAnnotation = "KeyValues";
+
+    private readonly TransformsCatalog _catalog;
+    private readonly IHostEnvironment _environment;
+    private readonly HfferOptions _options;
+
+    internal HfferEstimator(TransformsCatalog catalog, IHostEnvironment environment, HfferOptions options)
+    {
+        options.Validate();
+        _catalog = catalog;
+        _environment = environment;
+        _options = options;
+    }
+
+    /// <summary>Trains on <paramref name="input"/> and returns the fitted scoring transformer.</summary>
+    /// <exception cref="ArgumentException">A column is missing or has the wrong type.</exception>
+    /// <exception cref="InvalidDataException">A row's image or label cannot be used.</exception>
+    /// <exception cref="OperationCanceledException">Training was cancelled.</exception>
+    public HfferTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var labelType = CheckInputSchema(input.Schema);
+        var classNames = ClassNames(input.Schema[_options.LabelColumnName], labelType);
+        var architecture = _options.ResolveArchitecture();
+        var pipeline = new ScoringPipeline(_catalog, _options, architecture.InputSize);
+
+        using var channel = _environment.Start("Hffer");
+        void Info(string message) => channel.Info(MessageSensitivity.None, message);
+        var preprocessed = pipeline.Preprocessing().Fit(input).Transform(input);
+        var images = ImageSetReader.Read(preprocessed, ScoringPipeline.Pixels, _options.LabelColumnName,
+            architecture.InputSize, classNames.Count, _options.CancellationToken);
+        if (images.Count == 0)
+            throw new InvalidOperationException("The training data has no rows.");
+        Info($"Training HFFER ({Describe(architecture)}) on {images.Count} images, {classNames.Count} classes.");
+
+        var device = TrainingDevice.Resolve(_options.GpuDeviceId, _options.FallbackToCpu,
+            message => channel.Warning(MessageSensitivity.None, message));
+        var settings = new TrainingSettings
+        {
+            Architecture = architecture,
+            ClassCount = classNames.Count,
+            Epochs = _options.Epochs,
+            BatchSize = _options.BatchSize,
+            LearningRate = _options.ResolveLearningRate(),
+            LearningRateDecay = _options.LearningRateDecay,
+            Seed = _options.Seed,
+            Device = device,
+            HorizontalFlip = _options.HorizontalFlip,
+            LabelSmoothing = _options.LabelSmoothing,
+            SmoothedLossWeight = _options.SmoothedLossWeight,
+        };
+
+        var history = new List<HfferEpochMetrics>();
+        using var network = new HfferTrainer(settings, Info).Train(images, metrics =>
+        {
+            history.Add(metrics);
+            _options.EpochCompleted?.Invoke(metrics);
+        }, _options.CancellationToken);
+
+        byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames);
+        Info($"Exported the trained network to ONNX ({onnx.Length:N0} bytes).");
+        var scoring = pipeline.Build(input, onnx, classNames);
+        return new HfferTransformer(scoring, onnx, classNames, architecture, history);
+    }
+
+    /// <summary>The input schema plus the score and predicted-label columns.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        if (!columns.TryGetValue(_options.ImageColumnName, out var image) || image.ItemType is not ImageDataViewType)
+            throw new ArgumentException(
+                $"Column '{_options.ImageColumnName}' must exist and hold images (use LoadImages).", nameof(inputSchema));
+        if (!columns.TryGetValue(_options.LabelColumnName, out var label) || !label.IsKey)
+            throw new ArgumentException(
+                $"Column '{_options.LabelColumnName}' must be a key type (use MapValueToKey).", nameof(inputSchema));
+
+        // A schema shape keeps neither the class count nor annotation values, only their types.
+        var keyNames = new DataViewSchema.Annotations.Builder();
+        keyNames.Add(KeyValuesAnnotation, new VectorDataViewType(TextDataViewType.Instance, 1),
+            (ref VBuffer<ReadOnlyMemory<char>> names) =>
+                names = new VBuffer<ReadOnlyMemory<char>>(1, [ReadOnlyMemory<char>.Empty]));
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(_options.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single));
+        builder.AddColumn(_options.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), int.MaxValue),
+            label.Annotations.Any(a => a.Name == KeyValuesAnnotation) ? keyNames.ToAnnotations() : null);
+        foreach (var added in SchemaShapes.From(builder.ToSchema()))
+            columns[added.Name] = added;
+        return new SchemaShape(columns.Values);
+    }
+
+    private KeyDataViewType CheckInputSchema(DataViewSchema schema)
+    {
+        var image = schema.GetColumnOrNull(_options.ImageColumnName)
+            ?? throw new ArgumentException($"The input has no image column '{_options.ImageColumnName}'.");
+        if (image.Type is not ImageDataViewType)
+            throw new ArgumentException(
+                $"Column '{_options.ImageColumnName}' holds {image.Type}, not images; load them with LoadImages.");
+
+        var label = schema.GetColumnOrNull(_options.LabelColumnName)
+            ?? throw new ArgumentException($"The input has no label column '{_options.LabelColumnName}'.");
+        if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint))
+            throw new ArgumentException(
+                $"Column '{_options.LabelColumnName}' holds {label.Type}; HFFER needs a UInt32 key (use MapValueToKey).");
+        if (key.Count < 2 || key.Count > int.MaxValue)
+            throw new ArgumentException($"The label key has {key.Count} values; at least two classes are needed.");
+        return key;
+    }
+
+    /// <summary>The label's key names in key order, or "1".."C" when the key has none.</summary>
+    private static IReadOnlyList<string> ClassNames(DataViewSchema.Column label, KeyDataViewType key)
+    {
+        if (label.Annotations.Schema.GetColumnOrNull(KeyValuesAnnotation) is { } column &&
+            column.Type is VectorDataViewType { ItemType: TextDataViewType })
+        {
+            VBuffer<ReadOnlyMemory<char>> names = default;
+            label.Annotations.GetValue(KeyValuesAnnotation, ref names);
+            return names.DenseValues().Select(n => n.ToString()).ToArray();
+        }
+        return Enumerable.Range(1, (int)key.Count).Select(i => i.ToString()).ToArray();
+    }
+
+    private static string Describe(HfferArchitecture a) =>
+        $"{a.InputSize}px input, IR50 units {string.Join("/", a.Ir50StageUnits)}, ViT {a.VitDepth}x{a.VitEmbedDim}, " +
+        $"{a.FusionModules} fusion modules, HFFE {a.HffePlacement}";
+}

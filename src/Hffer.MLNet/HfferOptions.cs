@@ -1,0 +1,103 @@
+using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Training;
+using Microsoft.ML.Data;
+
+namespace Hffer.MLNet;
+
+/// <summary>Options of <see cref="HfferEstimator"/>. Validated when the estimator is created.</summary>
+public sealed class HfferOptions
+{
+    /// <summary>Label column: a key type (use <c>MapValueToKey</c>); its key order is the order of the scores.</summary>
+    public string LabelColumnName = "Label";
+
+    /// <summary>Image column produced by <c>LoadImages</c> (any size; it is resized to the network input).</summary>
+    public string ImageColumnName = "Image";
+
+    /// <summary>Output column of class probabilities, a vector in label-key order.</summary>
+    public string ScoreColumnName = "Score";
+
+    /// <summary>Output column of the predicted class, of the label's key type with its names.</summary>
+    public string PredictedLabelColumnName = "PredictedLabel";
+
+    /// <summary>Network size; ignored when <see cref="Architecture"/> is set.</summary>
+    public HfferPreset Preset = HfferPreset.Small;
+
+    /// <summary>Explicit network sizes, overriding <see cref="Preset"/>.</summary>
+    public HfferArchitecture? Architecture;
+
+    /// <summary>Number of passes over the training data.</summary>
+    public int Epochs = 10;
+
+    /// <summary>Images per optimizer step (the paper uses 200).</summary>
+    public int BatchSize = 32;
+
+    /// <summary>
+    /// Adam learning rate. Null picks the preset's: 4e-5 for <see cref="HfferPreset.Paper"/> (the paper's, meant for
+    /// pretrained backbones) and 1e-3 for <see cref="HfferPreset.Small"/>, which trains from scratch.
+    /// </summary>
+    public double? LearningRate;
+
+    /// <summary>ExponentialLR factor applied after every epoch (paper: 0.99).</summary>
+    public double LearningRateDecay = 0.99;
+
+    /// <summary>Seed for weight initialisation, shuffling and augmentation.</summary>
+    public int Seed = 1;
+
+    /// <summary>CUDA device index to train on; null trains on the CPU. Scoring always runs on the CPU here.</summary>
+    public int? GpuDeviceId;
+
+    /// <summary>Whether to train on the CPU when <see cref="GpuDeviceId"/> is set but no usable GPU exists.</summary>
+    public bool FallbackToCpu;
+
+    /// <summary>Whether training images are mirrored left-right at random.</summary>
+    public bool HorizontalFlip = true;
+
+    /// <summary>Label smoothing delta of the smoothed loss term (paper: 0.2).</summary>
+    public double LabelSmoothing = 0.2;
+
+    /// <summary>Weight of the smoothed term in the hybrid loss; plain cross entropy gets the rest (paper: 0.67).</summary>
+    public double SmoothedLossWeight = 0.67;
+
+    /// <summary>Called after every epoch with its metrics (also written to <c>MLContext.Log</c>).</summary>
+    public Action<HfferEpochMetrics>? EpochCompleted;
+
+    /// <summary>Stops training within one step; <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken;
+
+    /// <summary>The network sizes in effect.</summary>
+    public HfferArchitecture ResolveArchitecture() => Architecture ?? (Preset == HfferPreset.Paper
+        ? HfferArchitecture.Paper
+        : HfferArchitecture.Small);
+
+    /// <summary>The learning rate in effect.</summary>
+    public double ResolveLearningRate() => LearningRate ?? (Preset == HfferPreset.Paper && Architecture is null
+        ? 4e-5
+        : 1e-3);
+
+    internal void Validate()
+    {
+        RequireName(LabelColumnName, nameof(LabelColumnName));
+        RequireName(ImageColumnName, nameof(ImageColumnName));
+        RequireName(ScoreColumnName, nameof(ScoreColumnName));
+        RequireName(PredictedLabelColumnName, nameof(PredictedLabelColumnName));
+        if (Epochs < 1)
+            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "At least one epoch is needed.");
+        if (BatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be positive.");
+        if (ResolveLearningRate() is not (> 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Expected a value in (0, 1).");
+        if (LearningRateDecay is not (> 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(LearningRateDecay), LearningRateDecay, "Expected (0, 1].");
+        if (LabelSmoothing is not (>= 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "Expected [0, 1).");
+        if (SmoothedLossWeight is not (>= 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(SmoothedLossWeight), SmoothedLossWeight, "Expected [0, 1].");
+        ResolveArchitecture().Validate();
+    }
+
+    private static void RequireName(string value, string option)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            throw new ArgumentException($"{option} must name a column.", option);
+    }
+}

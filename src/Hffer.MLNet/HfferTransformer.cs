@@ -1,0 +1,71 @@
+using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Hffer.MLNet;
+
+/// <summary>
+/// A trained HFFER model. It scores through a chain of ML.NET components (image resize, pixel extraction,
+/// <c>ApplyOnnxModel</c> on the exported graph, key mapping), and saves as that chain.
+/// </summary>
+/// <remarks>
+/// <c>mlContext.Model.Save</c> writes the inner chain, so <c>mlContext.Model.Load</c> returns a
+/// <c>TransformerChain</c> of ML.NET components with the same predictions (the ONNX graph is embedded in the zip),
+/// not an <see cref="HfferTransformer"/>. <see cref="ClassNames"/> and <see cref="TrainingHistory"/> are not kept in
+/// the zip. Dispose the transformer to release the ONNX Runtime session.
+/// </remarks>
+public sealed class HfferTransformer : ITransformer, IDisposable
+{
+    private readonly ITransformer _scoring;
+    private readonly byte[] _onnxModel;
+
+    internal HfferTransformer(ITransformer scoring, byte[] onnxModel, IReadOnlyList<string> classNames,
+        HfferArchitecture architecture, IReadOnlyList<HfferEpochMetrics> trainingHistory)
+    {
+        _scoring = scoring;
+        _onnxModel = onnxModel;
+        ClassNames = classNames;
+        Architecture = architecture;
+        TrainingHistory = trainingHistory;
+    }
+
+    /// <summary>Class names in score-slot order (the label's key order).</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The sizes of the trained network.</summary>
+    public HfferArchitecture Architecture { get; }
+
+    /// <summary>Metrics of every training epoch.</summary>
+    public IReadOnlyList<HfferEpochMetrics> TrainingHistory { get; }
+
+    /// <summary>The exported ONNX graph: planar RGB 0-255 pixels in, probabilities and arg-max index out.</summary>
+    public ReadOnlyMemory<byte> OnnxModel => _onnxModel;
+
+    /// <summary>Always true: the chain maps rows one by one.</summary>
+    public bool IsRowToRowMapper => _scoring.IsRowToRowMapper;
+
+    /// <summary>Writes the ONNX graph to <paramref name="path"/> (through a temporary file, then a rename).</summary>
+    public void SaveOnnx(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, _onnxModel);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _scoring.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _scoring.GetRowToRowMapper(inputSchema);
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input) => _scoring.Transform(input);
+
+    /// <summary>Saves the inner chain of ML.NET components (what <c>Model.Save</c> calls).</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => _scoring.Save(ctx);
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose() => (_scoring as IDisposable)?.Dispose();
+}

@@ -1,0 +1,39 @@
+using System.Globalization;
+
+namespace Hffer.MLNet.Training;
+
+/// <summary>What one finished training epoch measured; passed to <see cref="HfferOptions.EpochCompleted"/>.</summary>
+public sealed record HfferEpochMetrics
+{
+    /// <summary>One-based epoch number.</summary>
+    public required int Epoch { get; init; }
+
+    /// <summary>Total number of epochs of the run.</summary>
+    public required int Epochs { get; init; }
+
+    /// <summary>Mean hybrid loss over the epoch's training images.</summary>
+    public required double TrainLoss { get; init; }
+
+    /// <summary>Fraction of the epoch's training images whose arg-max prediction (with augmentation) was right.</summary>
+    public required double TrainAccuracy { get; init; }
+
+    /// <summary>Learning rate used during the epoch.</summary>
+    public required double LearningRate { get; init; }
+
+    /// <summary>Training images processed per second in the epoch.</summary>
+    public required double ImagesPerSecond { get; init; }
+
+    /// <summary>Wall time of the epoch.</summary>
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Wall time since training started.</summary>
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>Estimated time to the last epoch, from the mean epoch time so far.</summary>
+    public TimeSpan EstimatedRemaining => Epoch == 0 ? TimeSpan.Zero : Elapsed / Epoch * (Epochs - Epoch);
+
+    /// <inheritdoc />
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"epoch {Epoch,3}/{Epochs}  loss {TrainLoss:F4}  train acc {TrainAccuracy:P1}  lr {LearningRate:E2}  " +
+        $"{ImagesPerSecond,6:F1} img/s  {Duration.TotalSeconds,5:F1} s  eta {EstimatedRemaining:mm\\:ss}");
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Hffer.MLNet.Data;
+using Hffer.MLNet.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hffer.MLNet.Training;
+
+/// <summary>
+/// Trains an <see cref="HfferNetwork"/> from scratch on an <see cref="ImageSet"/>: Adam on everything but the
+/// frozen DINOv2 branch, the hybrid loss, ExponentialLR stepped once per epoch, optional horizontal flips.
+/// </summary>
+internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log)
+{
+    /// <summary>Runs every epoch and returns the network in evaluation mode on the CPU.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired; checked every step.</exception>
+    /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
+    public HfferNetwork Train(ImageSet images, Action<HfferEpochMetrics>? epochCompleted,
+        CancellationToken cancellation)
+    {
+        if (images.Count == 0)
+            throw new InvalidOperationException("The training data has no rows.");
+
+        // Seeding before construction makes initial weights, dropout masks and flips repeatable.
+        torch.manual_seed(settings.Seed);
+        if (settings.Device.type == DeviceType.CUDA)
+            torch.cuda.manual_seed_all(settings.Seed);
+        var shuffler = new Random(settings.Seed);
+
+        var network = new HfferNetwork(settings.Architecture, settings.ClassCount);
+        network.to(settings.Device);
+        var optimizer = optim.Adam(network.TrainableParameters(), settings.LearningRate);
+        var scheduler = optim.lr_scheduler.ExponentialLR(optimizer, settings.LearningRateDecay);
+        var loss = new HybridLoss(settings.LabelSmoothing, settings.SmoothedLossWeight);
+
+        var order = Enumerable.Range(0, images.Count).ToArray();
+        var total = Stopwatch.StartNew();
+        try
+        {
+            for (int epoch = 1; epoch <= settings.Epochs; epoch++)
+            {
+                double learningRate = optimizer.ParamGroups.First().LearningRate;
+                var epochClock = Stopwatch.StartNew();
+                network.train();
+                shuffler.Shuffle(order);
+
+                double lossSum = 0;
+                long correct = 0;
+                int steps = (images.Count + settings.BatchSize - 1) / settings.BatchSize;
+                for (int step = 0; step < steps; step++)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    var batch = order.AsSpan(step * settings.BatchSize,
+                        Math.Min(settings.BatchSize, images.Count - step * settings.BatchSize));
+
+                    var (batchLoss, batchCorrect) = Step(network, optimizer, loss, images, batch, shuffler);
+                    if (!double.IsFinite(batchLoss))
+                        throw new InvalidOperationException(
+                            $"The training loss became {batchLoss} at epoch {epoch}, step {step + 1}; training stopped. " +
+                            "Lower the learning rate or check the input images.");
+
+                    lossSum += batchLoss * batch.Length;
+                    correct += batchCorrect;
+                    if ((step + 1) % settings.LogEveryNSteps == 0)
+                        log($"epoch {epoch} step {step + 1}/{steps}: loss {batchLoss:F4}");
+                }
+
+                scheduler.step();
+                var metrics = new HfferEpochMetrics
+                {
+                    Epoch = epoch,
+                    Epochs = settings.Epochs,
+                    TrainLoss = lossSum / images.Count,
+                    TrainAccuracy = (double)correct / images.Count,
+                    LearningRate = learningRate,
+                    ImagesPerSecond = images.Count / epochClock.Elapsed.TotalSeconds,
+                    Duration = epochClock.Elapsed,
+                    Elapsed = total.Elapsed,
+                };
+                log(metrics.ToString());
+                epochCompleted?.Invoke(metrics);
+            }
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        finally
+        {
+            optimizer.Dispose();
+        }
+
+        network.eval();
+        network.to(CPU);
+        return network;
+    }
+
+    private (double Loss, long Correct) Step(HfferNetwork network, optim.Optimizer optimizer, HybridLoss loss,
+        ImageSet images, ReadOnlySpan<int> batch, Random random)
+    {
+        using var scope = NewDisposeScope();
+
+        var pixels = images.Pixels(batch, settings.Device);
+        if (settings.HorizontalFlip)
+            pixels = Augmentation.FlipHorizontally(pixels, random);
+        var targets = images.Targets(batch, settings.Device);
+
+        var logits = network.call(ImageNormalization.Apply(pixels));
+        var value = loss.Compute(logits, targets);
+
+        optimizer.zero_grad();
+        value.backward();
+        optimizer.step();
+
+        long correct = logits.argmax(1).eq(targets).sum().item<long>();
+        return (value.item<float>(), correct);
+    }
+}

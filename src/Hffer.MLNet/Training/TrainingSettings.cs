@@ -1,0 +1,32 @@
+using Hffer.MLNet.Modeling;
+using static TorchSharp.torch;
+
+namespace Hffer.MLNet.Training;
+
+/// <summary>Everything the training loop needs, resolved from the user's options.</summary>
+internal sealed record TrainingSettings
+{
+    public required HfferArchitecture Architecture { get; init; }
+
+    public required int ClassCount { get; init; }
+
+    public required int Epochs { get; init; }
+
+    public required int BatchSize { get; init; }
+
+    public required double LearningRate { get; init; }
+
+    public required double LearningRateDecay { get; init; }
+
+    public required int Seed { get; init; }
+
+    public required Device Device { get; init; }
+
+    public required bool HorizontalFlip { get; init; }
+
+    public required double LabelSmoothing { get; init; }
+
+    public required double SmoothedLossWeight { get; init; }
+
+    public int LogEveryNSteps { get; init; } = 50;
+}
