@@ -2,7 +2,7 @@
 //
 //   dotnet run --project samples/Hffer.MLNet.Quickstart                         (420 images kept in the repository)
 //   dotnet run --project samples/Hffer.MLNet.Quickstart -- <dataset> [--preset small|paper] [--epochs N]
-//                                                           [--batch-size N] [--output <folder>]
+//                                                           [--batch-size N] [--learning-rate X] [--output <folder>]
 //
 // A dataset folder holds train/<class>/*.jpg and test/<class>/*.jpg.
 
@@ -35,6 +35,7 @@ var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
         Preset = settings.Preset,
         Epochs = settings.Epochs,
         BatchSize = settings.BatchSize,
+        LearningRate = settings.LearningRate,
         EpochCompleted = metrics => Console.WriteLine("  " + metrics),
     }));
 

@@ -1,9 +1,11 @@
+using System.Globalization;
 using Hffer.MLNet;
 
 namespace Hffer.MLNet.Quickstart;
 
 /// <summary>Command-line settings of the quickstart.</summary>
-internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, int Epochs, int BatchSize, string Output)
+internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, int Epochs, int BatchSize, string Output,
+    double? LearningRate)
 {
     public static QuickstartSettings Parse(string[] args)
     {
@@ -11,6 +13,7 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
         var preset = HfferPreset.Small;
         int? epochs = null;
         int batchSize = 32;
+        double? learningRate = null;
         string output = Path.GetFullPath("quickstart-output");
 
         for (int i = 0; i < args.Length; i++)
@@ -21,6 +24,7 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
                 case "--preset": preset = Enum.Parse<HfferPreset>(Value(), ignoreCase: true); break;
                 case "--epochs": epochs = int.Parse(Value()); break;
                 case "--batch-size": batchSize = int.Parse(Value()); break;
+                case "--learning-rate": learningRate = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--output": output = Path.GetFullPath(Value()); break;
                 case var flag when flag.StartsWith("--", StringComparison.Ordinal):
                     throw new ArgumentException($"Unknown option {flag}.");
@@ -29,6 +33,6 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
         }
 
         // The bundled 280 training images need many passes; a large dataset needs fewer.
-        return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output);
+        return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output, learningRate);
     }
 }

@@ -77,6 +77,9 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             Seed = _options.Seed,
             Device = device,
             HorizontalFlip = _options.HorizontalFlip,
+            ShiftFraction = _options.RandomShift,
+            ErasingProbability = _options.RandomErasing,
+            WeightDecay = _options.WeightDecay,
             LabelSmoothing = _options.LabelSmoothing,
             SmoothedLossWeight = _options.SmoothedLossWeight,
         };

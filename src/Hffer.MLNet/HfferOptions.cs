@@ -52,6 +52,18 @@ public sealed class HfferOptions
     /// <summary>Whether training images are mirrored left-right at random.</summary>
     public bool HorizontalFlip = true;
 
+    /// <summary>
+    /// Largest random translation of training images, as a fraction of their side (0 turns it off). Not in the
+    /// paper; it helps the from-scratch <see cref="HfferPreset.Small"/> preset on small datasets.
+    /// </summary>
+    public double RandomShift = 0.1;
+
+    /// <summary>Probability of random erasing per training image (POSTER: 0.5, area 2-10 %; 0 turns it off).</summary>
+    public double RandomErasing = 0.5;
+
+    /// <summary>L2 weight decay added to Adam's gradients (the paper uses none).</summary>
+    public double WeightDecay;
+
     /// <summary>Label smoothing delta of the smoothed loss term (paper: 0.2).</summary>
     public double LabelSmoothing = 0.2;
 
@@ -88,6 +100,12 @@ public sealed class HfferOptions
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Expected a value in (0, 1).");
         if (LearningRateDecay is not (> 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(LearningRateDecay), LearningRateDecay, "Expected (0, 1].");
+        if (RandomShift is not (>= 0 and < 0.5))
+            throw new ArgumentOutOfRangeException(nameof(RandomShift), RandomShift, "Expected [0, 0.5).");
+        if (RandomErasing is not (>= 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(RandomErasing), RandomErasing, "Expected [0, 1].");
+        if (WeightDecay < 0)
+            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Expected 0 or more.");
         if (LabelSmoothing is not (>= 0 and < 1))
             throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "Expected [0, 1).");
         if (SmoothedLossWeight is not (>= 0 and <= 1))

@@ -29,7 +29,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
 
         var network = new HfferNetwork(settings.Architecture, settings.ClassCount);
         network.to(settings.Device);
-        var optimizer = optim.Adam(network.TrainableParameters(), settings.LearningRate);
+        var optimizer = optim.Adam(network.TrainableParameters(), settings.LearningRate,
+            weight_decay: settings.WeightDecay);
         var scheduler = optim.lr_scheduler.ExponentialLR(optimizer, settings.LearningRateDecay);
         var loss = new HybridLoss(settings.LabelSmoothing, settings.SmoothedLossWeight);
 
@@ -104,6 +105,10 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         var pixels = images.Pixels(batch, settings.Device);
         if (settings.HorizontalFlip)
             pixels = Augmentation.FlipHorizontally(pixels, random);
+        if (settings.ShiftFraction > 0)
+            pixels = Augmentation.Shift(pixels, settings.ShiftFraction, random);
+        if (settings.ErasingProbability > 0)
+            pixels = Augmentation.Erase(pixels, settings.ErasingProbability, random);
         var targets = images.Targets(batch, settings.Device);
 
         var logits = network.call(ImageNormalization.Apply(pixels));

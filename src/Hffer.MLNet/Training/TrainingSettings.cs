@@ -24,6 +24,12 @@ internal sealed record TrainingSettings
 
     public required bool HorizontalFlip { get; init; }
 
+    public required double ShiftFraction { get; init; }
+
+    public required double ErasingProbability { get; init; }
+
+    public required double WeightDecay { get; init; }
+
     public required double LabelSmoothing { get; init; }
 
     public required double SmoothedLossWeight { get; init; }

@@ -1,0 +1,144 @@
+using Hffer.MLNet.Data;
+using Hffer.MLNet.Onnx;
+using Microsoft.ML;
+
+namespace Hffer.MLNet.Tests;
+
+/// <summary>Bad inputs and training controls: clear errors, cancellation, device choice, repeatability.</summary>
+public class HfferEstimatorInputTests
+{
+    [Fact]
+    public void TextLabelIsRejectedWithAHintToMapValueToKey()
+    {
+        var ml = new MLContext();
+        var pipeline = ml.Transforms.LoadImages("Image", null, "ImagePath")
+            .Append(ml.Transforms.Hffer(Pipelines.QuickOptions()));
+
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Fit(Pipelines.TrainingSubset(ml, step: 28)));
+
+        Assert.Contains("MapValueToKey", error.Message);
+    }
+
+    [Fact]
+    public void PathColumnInsteadOfImagesIsRejectedWithAHintToLoadImages()
+    {
+        var ml = new MLContext();
+        var options = Pipelines.QuickOptions();
+        options.ImageColumnName = "ImagePath";
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.Hffer(options));
+
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Fit(Pipelines.TrainingSubset(ml, step: 28)));
+
+        Assert.Contains("LoadImages", error.Message);
+    }
+
+    [Fact]
+    public void CorruptImageFailsFitWithTheRowAndFileNamed()
+    {
+        using var folder = new TemporaryFolder();
+        var rows = HfferDataCatalog.ReadImageFolder(TestData.Train).Where((_, i) => i % 40 == 0).ToList();
+        string broken = Path.Combine(folder.Path, "broken-face.jpg");
+        File.WriteAllText(broken, "this is not a JPEG file");
+        rows.Insert(3, new ImageFolderRow { ImagePath = broken, Label = "happy" });
+        var ml = new MLContext();
+
+        var error = Assert.Throws<InvalidDataException>(() =>
+            Pipelines.Hffer(ml, Pipelines.QuickOptions()).Fit(ml.Data.LoadFromEnumerable(rows)));
+
+        Assert.Contains("Row 3", error.Message);
+        Assert.Contains("broken-face.jpg", error.ToString());
+    }
+
+    [Fact]
+    public void EmptyTrainingDataIsRejected()
+    {
+        var ml = new MLContext();
+        var empty = ml.Data.LoadFromEnumerable(Array.Empty<ImageFolderRow>());
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Data.LoadFromEnumerable(
+                new[] { new ImageFolderRow { Label = "happy" }, new ImageFolderRow { Label = "sad" } }))
+            .Append(ml.Transforms.LoadImages("Image", null, "ImagePath"))
+            .Append(ml.Transforms.Hffer(Pipelines.QuickOptions()));
+
+        var error = Assert.Throws<InvalidOperationException>(() => pipeline.Fit(empty));
+
+        Assert.Contains("no rows", error.Message);
+    }
+
+    [Theory]
+    [InlineData(nameof(HfferOptions.Epochs))]
+    [InlineData(nameof(HfferOptions.BatchSize))]
+    [InlineData(nameof(HfferOptions.LearningRate))]
+    public void OutOfRangeOptionsAreNamed(string option)
+    {
+        var options = Pipelines.QuickOptions();
+        switch (option)
+        {
+            case nameof(HfferOptions.Epochs): options.Epochs = 0; break;
+            case nameof(HfferOptions.BatchSize): options.BatchSize = -1; break;
+            default: options.LearningRate = 5; break;
+        }
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.Hffer(options));
+
+        Assert.Equal(option, error.ParamName);
+    }
+
+    [Fact]
+    public void CancellationDuringTrainingStopsFitWithinTheNextStep()
+    {
+        var ml = new MLContext();
+        using var cancellation = new CancellationTokenSource();
+        var options = Pipelines.QuickOptions(epochs: 50);
+        options.CancellationToken = cancellation.Token;
+        int epochsSeen = 0;
+        options.EpochCompleted = _ =>
+        {
+            epochsSeen++;
+            cancellation.Cancel();
+        };
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            Pipelines.Hffer(ml, options).Fit(Pipelines.TrainingSubset(ml, step: 7)));
+
+        Assert.Equal(1, epochsSeen);
+    }
+
+    [Fact]
+    public void GpuRequestWithoutCudaFailsWithThePackageToAddUnlessFallbackIsAllowed()
+    {
+        var ml = new MLContext();
+        var options = Pipelines.QuickOptions();
+        options.GpuDeviceId = 0;
+        var data = Pipelines.TrainingSubset(ml, step: 14);
+        if (TorchSharp.torch.cuda.is_available())
+            return;
+
+        var error = Assert.Throws<InvalidOperationException>(() => Pipelines.Hffer(ml, options).Fit(data));
+        options.FallbackToCpu = true;
+        using var fallback = (HfferTransformer)((Microsoft.ML.Data.TransformerChain<ITransformer>)
+            Pipelines.Hffer(ml, options).Fit(data)).LastTransformer;
+
+        Assert.Contains("TorchSharp-cuda", error.Message);
+        Assert.Single(fallback.TrainingHistory);
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalWeightsAndAnotherSeedDoesNot()
+    {
+        byte[] Train(int seed)
+        {
+            var ml = new MLContext();
+            var options = Pipelines.QuickOptions();
+            options.Seed = seed;
+            var chain = (Microsoft.ML.Data.TransformerChain<ITransformer>)Pipelines.Hffer(ml, options)
+                .Fit(Pipelines.TrainingSubset(ml, step: 7));
+            using var hffer = (HfferTransformer)chain.LastTransformer;
+            return hffer.OnnxModel.ToArray();
+        }
+
+        byte[] first = Train(5), second = Train(5), other = Train(6);
+
+        Assert.Equal(first, second);
+        Assert.NotEqual(first, other);
+    }
+}

@@ -1,0 +1,36 @@
+using Hffer.MLNet.Data;
+using Hffer.MLNet.Modeling;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Hffer.MLNet.Tests;
+
+/// <summary>Builds the user-facing pipeline the way the README shows it.</summary>
+internal static class Pipelines
+{
+    /// <summary>Label key order deliberately not alphabetical, so a re-sorted class list would be caught.</summary>
+    public static readonly string[] ShuffledClassOrder = ["surprise", "angry", "sad", "happy", "disgust", "neutral", "fear"];
+
+    public static IEstimator<ITransformer> Hffer(MLContext ml, HfferOptions options) =>
+        ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Data.LoadFromEnumerable(
+                ShuffledClassOrder.Select(name => new ClassName { Label = name })))
+            .Append(ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath"))
+            .Append(ml.Transforms.Hffer(options));
+
+    /// <summary>Every <paramref name="step"/>-th image of the bundled training set (10 per class at step 4).</summary>
+    public static IDataView TrainingSubset(MLContext ml, int step) =>
+        ml.Data.LoadFromEnumerable(HfferDataCatalog.ReadImageFolder(TestData.Train).Where((_, i) => i % step == 0));
+
+    public static HfferOptions QuickOptions(int epochs = 1) => new()
+    {
+        Architecture = HfferArchitecture.Small,
+        Epochs = epochs,
+        BatchSize = 16,
+        Seed = 3,
+    };
+
+    private sealed class ClassName
+    {
+        public string Label { get; set; } = "";
+    }
+}

@@ -1,0 +1,25 @@
+namespace Hffer.MLNet.Tests;
+
+/// <summary>The FER-2013 images copied from samples/data into the test output.</summary>
+internal static class TestData
+{
+    public static string Root { get; } = Path.Combine(AppContext.BaseDirectory, "data", "fer2013-mini");
+
+    public static string Train => Path.Combine(Root, "train");
+
+    public static string Test => Path.Combine(Root, "test");
+}
+
+/// <summary>A folder under the system temporary directory, deleted on dispose.</summary>
+internal sealed class TemporaryFolder : IDisposable
+{
+    public TemporaryFolder()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "hffer-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
