@@ -58,10 +58,8 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         using var channel = _environment.Start("Hffer");
         void Info(string message) => channel.Info(MessageSensitivity.None, message);
         var preprocessed = pipeline.Preprocessing().Fit(input).Transform(input);
-        var images = ImageSetReader.Read(preprocessed, ScoringPipeline.Pixels, _options.LabelColumnName,
+        var images = ImageSetReader.Read(input, preprocessed, ScoringPipeline.Pixels, _options.LabelColumnName,
             architecture.InputSize, classNames.Count, _options.CancellationToken);
-        if (images.Count == 0)
-            throw new InvalidOperationException("The training data has no rows.");
         Info($"Training HFFER ({Describe(architecture)}) on {images.Count} images, {classNames.Count} classes.");
 
         var device = TrainingDevice.Resolve(_options.GpuDeviceId, _options.FallbackToCpu,

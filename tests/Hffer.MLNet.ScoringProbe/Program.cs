@@ -4,6 +4,7 @@
 
 using System.Globalization;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 var ml = new MLContext();
 var model = ml.Model.Load(args[0], out _);

@@ -14,7 +14,7 @@ public sealed class TrainedModelFixture : IDisposable
         Context = new MLContext(seed: 1);
         Train = Context.Data.LoadImageFolder(TestData.Train);
         Test = Context.Data.LoadImageFolder(TestData.Test);
-        Model = (TransformerChain<ITransformer>)Pipelines.Hffer(Context, Pipelines.QuickOptions(epochs: 2)).Fit(Train);
+        Model = Pipelines.Hffer(Context, Pipelines.QuickOptions(epochs: 2)).Fit(Train);
     }
 
     public MLContext Context { get; }
@@ -23,9 +23,9 @@ public sealed class TrainedModelFixture : IDisposable
 
     public IDataView Test { get; }
 
-    public TransformerChain<ITransformer> Model { get; }
+    public TransformerChain<HfferTransformer> Model { get; }
 
-    public HfferTransformer Hffer => (HfferTransformer)Model.LastTransformer;
+    public HfferTransformer Hffer => Model.LastTransformer;
 
     public void Dispose() => Hffer.Dispose();
 }
@@ -63,7 +63,9 @@ public class HfferPipelineTests(TrainedModelFixture fixture) : IClassFixture<Tra
 
         Assert.Equal(7UL, key.Count);
         Assert.Equal(Pipelines.ShuffledClassOrder, names.DenseValues().Select(n => n.ToString()));
-        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 7), schema["Score"].Type);
+        var score = Assert.IsType<VectorDataViewType>(schema["Score"].Type);
+        Assert.Equal(NumberDataViewType.Single, score.ItemType);
+        Assert.Equal(7, score.Size);
         Assert.Null(schema.GetColumnOrNull("HfferPixels"));
     }
 

@@ -11,11 +11,14 @@ internal static class Pipelines
     /// <summary>Label key order deliberately not alphabetical, so a re-sorted class list would be caught.</summary>
     public static readonly string[] ShuffledClassOrder = ["surprise", "angry", "sad", "happy", "disgust", "neutral", "fear"];
 
-    public static IEstimator<ITransformer> Hffer(MLContext ml, HfferOptions options) =>
-        ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Data.LoadFromEnumerable(
-                ShuffledClassOrder.Select(name => new ClassName { Label = name })))
+    public static EstimatorChain<HfferTransformer> Hffer(MLContext ml, HfferOptions options) =>
+        ml.Transforms.Conversion.MapValueToKey("Label", keyData: ClassNames(ml, ShuffledClassOrder))
             .Append(ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath"))
             .Append(ml.Transforms.Hffer(options));
+
+    /// <summary>A single-column view of class names, for <c>MapValueToKey</c>'s key order.</summary>
+    public static IDataView ClassNames(MLContext ml, params string[] names) =>
+        ml.Data.LoadFromEnumerable(names.Select(name => new ClassName { Label = name }));
 
     /// <summary>Every <paramref name="step"/>-th image of the bundled training set (10 per class at step 4).</summary>
     public static IDataView TrainingSubset(MLContext ml, int step) =>

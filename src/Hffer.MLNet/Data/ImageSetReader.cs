@@ -10,8 +10,8 @@ namespace Hffer.MLNet.Data;
 internal static class ImageSetReader
 {
     /// <exception cref="InvalidDataException">A row has a missing or out-of-range label, or an image failed to load.</exception>
-    public static ImageSet Read(IDataView data, string pixelsColumn, string labelColumn, int imageSize, int classCount,
-        CancellationToken cancellation)
+    public static ImageSet Read(IDataView source, IDataView data, string pixelsColumn, string labelColumn, int imageSize,
+        int classCount, CancellationToken cancellation)
     {
         int imageBytes = 3 * imageSize * imageSize;
         var pixelColumn = data.Schema[pixelsColumn];
@@ -38,7 +38,7 @@ internal static class ImageSetReader
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                throw new InvalidDataException($"Row {position} of the training data could not be read: {e.Message}", e);
+                throw ImageFailureDiagnosis.Explain(source, e);
             }
 
             if (key == 0 || key > classCount)

@@ -15,7 +15,7 @@ internal static class Dinov2Emitter
         long dim = vit.EmbedDim;
 
         string patches = graph.Conv(image, vit.patch_embed.proj, $"{prefix}.patch_embed.proj", vit.PatchSize, 0);
-        string tokens = graph.Transpose(graph.Reshape(patches, 0, dim, -1), 0, 2, 1);
+        string tokens = TokenEmitter.FromMap(graph, patches, dim);
 
         // The CLS token is broadcast to the batch: [N] taken from the runtime shape, then [N, 1, dim].
         string batch = graph.Slice(graph.Shape(image), [0], [1], [0], [1]);

@@ -1,0 +1,47 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Hffer.MLNet.Data;
+
+/// <summary>
+/// Turns an image-decoding failure inside ML.NET's (parallel) cursor, whose message names neither row nor file,
+/// into an error that names the file.
+/// </summary>
+internal static class ImageFailureDiagnosis
+{
+    /// <summary>
+    /// Re-reads the text columns of <paramref name="source"/> without decoding images, tries to decode every value
+    /// that is an existing file path, and reports the first file that fails; falls back to the original error.
+    /// </summary>
+    public static InvalidDataException Explain(IDataView source, Exception failure)
+    {
+        var textColumns = source.Schema.Where(c => c.Type is TextDataViewType).ToArray();
+        using var cursor = source.GetRowCursor(textColumns);
+        var getters = textColumns.Select(c => cursor.GetGetter<ReadOnlyMemory<char>>(c)).ToArray();
+        ReadOnlyMemory<char> value = default;
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            foreach (var getter in getters)
+            {
+                getter(ref value);
+                string path = value.ToString();
+                if (path.Length == 0 || !File.Exists(path))
+                    continue;
+                try
+                {
+                    using var image = MLImage.CreateFromFile(path);
+                }
+                catch (Exception e)
+                {
+                    return new InvalidDataException(
+                        $"Row {row} of the training data: the image file '{path}' could not be decoded ({e.Message}).",
+                        failure);
+                }
+            }
+            row++;
+        }
+
+        return new InvalidDataException($"The training images could not be read: {failure.Message}", failure);
+    }
+}
