@@ -2,7 +2,8 @@
 //
 //   dotnet run --project samples/Hffer.MLNet.Quickstart                         (420 images kept in the repository)
 //   dotnet run --project samples/Hffer.MLNet.Quickstart -- <dataset> [--preset small|paper] [--epochs N]
-//                                                           [--batch-size N] [--learning-rate X] [--output <folder>]
+//                                                           [--batch-size N] [--learning-rate X] [--seed N]
+//                                                           [--output <folder>]
 //
 // A dataset folder holds train/<class>/*.jpg and test/<class>/*.jpg.
 
@@ -36,6 +37,7 @@ var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
         Epochs = settings.Epochs,
         BatchSize = settings.BatchSize,
         LearningRate = settings.LearningRate,
+        Seed = settings.Seed,
         EpochCompleted = metrics => Console.WriteLine("  " + metrics),
     }));
 

@@ -5,15 +5,16 @@ namespace Hffer.MLNet.Quickstart;
 
 /// <summary>Command-line settings of the quickstart.</summary>
 internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, int Epochs, int BatchSize, string Output,
-    double? LearningRate)
+    double? LearningRate, int Seed)
 {
     public static QuickstartSettings Parse(string[] args)
     {
         string dataset = Path.Combine(AppContext.BaseDirectory, "data", "fer2013-mini");
         var preset = HfferPreset.Small;
         int? epochs = null;
-        int batchSize = 32;
+        int batchSize = 16;
         double? learningRate = null;
+        int seed = 1;
         string output = Path.GetFullPath("quickstart-output");
 
         for (int i = 0; i < args.Length; i++)
@@ -25,6 +26,7 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
                 case "--epochs": epochs = int.Parse(Value()); break;
                 case "--batch-size": batchSize = int.Parse(Value()); break;
                 case "--learning-rate": learningRate = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--seed": seed = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--output": output = Path.GetFullPath(Value()); break;
                 case var flag when flag.StartsWith("--", StringComparison.Ordinal):
                     throw new ArgumentException($"Unknown option {flag}.");
@@ -33,6 +35,6 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
         }
 
         // The bundled 280 training images need many passes; a large dataset needs fewer.
-        return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output, learningRate);
+        return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output, learningRate, seed);
     }
 }

@@ -1,5 +1,6 @@
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Native;
 using Hffer.MLNet.Onnx;
 using Hffer.MLNet.Training;
 using Microsoft.ML;
@@ -50,6 +51,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
     public HfferTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        TorchSharpRuntime.EnsureLoaded();
         var labelType = CheckInputSchema(input.Schema);
         var classNames = ClassNames(input.Schema[_options.LabelColumnName], labelType);
         var architecture = _options.ResolveArchitecture();

@@ -12,12 +12,20 @@ public sealed class TrainedModelFixture : IDisposable
     public TrainedModelFixture()
     {
         Context = new MLContext(seed: 1);
+        Context.Log += (_, e) =>
+        {
+            if (e.Source == "Hffer")
+                Messages.Add(e.RawMessage);
+        };
         Train = Context.Data.LoadImageFolder(TestData.Train);
         Test = Context.Data.LoadImageFolder(TestData.Test);
         Model = Pipelines.Hffer(Context, Pipelines.QuickOptions(epochs: 2)).Fit(Train);
     }
 
     public MLContext Context { get; }
+
+    /// <summary>What training wrote to <see cref="MLContext.Log"/> under the "Hffer" source.</summary>
+    public List<string> Messages { get; } = [];
 
     public IDataView Train { get; }
 
@@ -139,9 +147,20 @@ public class HfferPipelineTests(TrainedModelFixture fixture) : IClassFixture<Tra
         var history = fixture.Hffer.TrainingHistory;
 
         Assert.Equal([1, 2], history.Select(h => h.Epoch));
-        Assert.Equal(1e-3, history[0].LearningRate, 10);
-        Assert.Equal(0.99e-3, history[1].LearningRate, 10);
+        Assert.Equal(3e-4, history[0].LearningRate, 12);
+        Assert.Equal(0.99 * 3e-4, history[1].LearningRate, 12);
         Assert.All(history, h => Assert.True(double.IsFinite(h.TrainLoss) && h.TrainLoss > 0));
+    }
+
+    [Fact]
+    public void TrainingReportsEveryEpochThroughMLContextLog()
+    {
+        var epochLines = fixture.Messages.Where(m => m.StartsWith("epoch", StringComparison.Ordinal)).ToArray();
+
+        Assert.Equal(2, epochLines.Length);
+        Assert.Contains("epoch   2/2", epochLines[1]);
+        Assert.Contains(fixture.Messages, m => m.StartsWith("Training HFFER", StringComparison.Ordinal));
+        Assert.Contains(fixture.Messages, m => m.StartsWith("Exported the trained network to ONNX", StringComparison.Ordinal));
     }
 
     private static void RunProbe(params string[] arguments)
