@@ -8,7 +8,8 @@ namespace Hffer.MLNet.Training;
 
 /// <summary>
 /// Trains an <see cref="HfferNetwork"/> from scratch on an <see cref="ImageSet"/>: Adam on everything but the
-/// frozen DINOv2 branch, the hybrid loss, ExponentialLR stepped once per epoch, optional horizontal flips.
+/// frozen DINOv2 branch, the hybrid loss, ExponentialLR stepped once per epoch, and the configured flips, shifts
+/// and random erasing.
 /// </summary>
 internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log)
 {
@@ -21,7 +22,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         if (images.Count == 0)
             throw new InvalidOperationException("The training data has no rows.");
 
-        // Seeding before construction makes initial weights, dropout masks and flips repeatable.
+        // Seeding before construction makes initial weights, drop-path masks and augmentation repeatable.
         torch.manual_seed(settings.Seed);
         if (settings.Device.type == DeviceType.CUDA)
             torch.cuda.manual_seed_all(settings.Seed);
