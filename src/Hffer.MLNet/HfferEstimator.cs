@@ -24,9 +24,9 @@ namespace Hffer.MLNet;
 /// | Scoring | ONNX Runtime through `ApplyOnnxModel`; needs `Microsoft.ML.OnnxRuntime` in the app |
 /// | Exportable to ONNX | Yes: `HfferTransformer.SaveOnnx` |
 /// ]]></format>
-/// The network is trained from random weights in this version; loading the official DINOv2 and IR50 weights is
-/// not available yet, so the DINOv2 branch is a frozen random projection. `Fit` keeps the resized training images
-/// in memory (3 x S x S bytes per image).
+/// Without <see cref="HfferOptions.Dinov2Checkpoint"/> the frozen DINOv2 branch keeps random weights and is no real
+/// prior; the official checkpoints must be downloaded by the user (no downloader yet). `Fit` keeps the resized
+/// training images in memory (3 x S x S bytes per image).
 /// </remarks>
 public sealed class HfferEstimator : IEstimator<HfferTransformer>
 {
@@ -82,6 +82,9 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             WeightDecay = _options.WeightDecay,
             LabelSmoothing = _options.LabelSmoothing,
             SmoothedLossWeight = _options.SmoothedLossWeight,
+            Dinov2Checkpoint = _options.Dinov2Checkpoint,
+            Ir50Checkpoint = _options.Ir50Checkpoint,
+            StrictWeightLoading = _options.StrictWeightLoading,
         };
 
         var history = new List<HfferEpochMetrics>();

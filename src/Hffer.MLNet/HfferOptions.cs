@@ -71,6 +71,22 @@ public sealed class HfferOptions
     /// <summary>Weight of the smoothed term in the hybrid loss; plain cross entropy gets the rest (paper: 0.67).</summary>
     public double SmoothedLossWeight = 0.67;
 
+    /// <summary>
+    /// Official DINOv2 weights to load into the frozen branch before training: the torch.hub file
+    /// (<c>dinov2_vitb14_pretrain.pth</c>) or the Hugging Face <c>model.safetensors</c> of facebook/dinov2-base.
+    /// Needs an architecture with the checkpoint's sizes (<see cref="HfferPreset.Paper"/> for ViT-B/14).
+    /// </summary>
+    public string? Dinov2Checkpoint;
+
+    /// <summary>POSTER's MS-Celeb-1M IR50 weights (<c>ir50.pth</c>) to start the face branch from.</summary>
+    public string? Ir50Checkpoint;
+
+    /// <summary>
+    /// Whether a checkpoint must fit its branch exactly (every entry present, none unexpected, same shapes); when
+    /// false, matching entries load and the rest is reported through <c>MLContext.Log</c>.
+    /// </summary>
+    public bool StrictWeightLoading = true;
+
     /// <summary>Called after every epoch with its metrics (also written to <c>MLContext.Log</c>).</summary>
     public Action<HfferEpochMetrics>? EpochCompleted;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,6 +30,15 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         var shuffler = new Random(settings.Seed);
 
         var network = new HfferNetwork(settings.Architecture, settings.ClassCount);
+        try
+        {
+            LoadPretrained(network);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
         network.to(settings.Device);
         var optimizer = optim.Adam(network.TrainableParameters(), settings.LearningRate,
             weight_decay: settings.WeightDecay);
@@ -96,6 +106,20 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         network.eval();
         network.to(CPU);
         return network;
+    }
+
+    /// <summary>What loading the configured checkpoints did, in load order.</summary>
+    public List<WeightLoadReport> WeightReports { get; } = [];
+
+    private void LoadPretrained(HfferNetwork network)
+    {
+        if (settings.Dinov2Checkpoint is { } dinov2)
+            WeightReports.Add(PretrainedWeights.LoadDinov2(network.dinov2, dinov2, settings.StrictWeightLoading));
+        if (settings.Ir50Checkpoint is { } ir50)
+            WeightReports.Add(PretrainedWeights.LoadIr50(network.ir50, ir50, settings.Architecture.Ir50StageUnits,
+                settings.StrictWeightLoading));
+        foreach (var report in WeightReports)
+            log(report.ToString());
     }
 
     private (double Loss, long Correct) Step(HfferNetwork network, optim.Optimizer optimizer, HybridLoss loss,

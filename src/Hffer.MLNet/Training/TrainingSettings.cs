@@ -35,4 +35,10 @@ internal sealed record TrainingSettings
     public required double SmoothedLossWeight { get; init; }
 
     public int LogEveryNSteps { get; init; } = 50;
+
+    public string? Dinov2Checkpoint { get; init; }
+
+    public string? Ir50Checkpoint { get; init; }
+
+    public bool StrictWeightLoading { get; init; } = true;
 }
