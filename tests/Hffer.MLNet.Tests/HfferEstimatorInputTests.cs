@@ -121,6 +121,28 @@ public class HfferEstimatorInputTests
     }
 
     [Fact]
+    public void FitLoadsTheDinov2CheckpointAndRefusesOneThatDoesNotFit()
+    {
+        using var folder = new TemporaryFolder();
+        string fitting = Path.Combine(folder.Path, "small.pth"), deeper = Path.Combine(folder.Path, "deeper.pth");
+        TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(fitting, Weights.OfficialCheckpoints.Dinov2Hub(dim: 96, depth: 2));
+        TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(deeper, Weights.OfficialCheckpoints.Dinov2Hub(dim: 96, depth: 3));
+        var ml = new MLContext();
+        var messages = new List<string>();
+        ml.Log += (_, e) => messages.Add(e.RawMessage);
+        var data = Pipelines.TrainingSubset(ml, step: 14);
+        var options = Pipelines.QuickOptions();
+
+        options.Dinov2Checkpoint = fitting;
+        using (Pipelines.Hffer(ml, options).Fit(data).LastTransformer) { }
+        options.Dinov2Checkpoint = deeper;
+        var error = Assert.Throws<InvalidDataException>(() => Pipelines.Hffer(ml, options).Fit(data));
+
+        Assert.Contains(messages, m => m.StartsWith("dinov2 <- small.pth: 35 loaded, 0 missing, 0 unexpected"));
+        Assert.Contains("14 unexpected", error.Message);
+    }
+
+    [Fact]
     public void SameSeedGivesIdenticalWeightsAndAnotherSeedDoesNot()
     {
         byte[] Train(int seed)
