@@ -25,6 +25,34 @@ public static class HfferDataCatalog
         return catalog.LoadFromEnumerable(ReadImageFolder(folder));
     }
 
+    /// <summary>
+    /// Reads the RAF-DB basic set under <paramref name="root"/> (<c>EmoLabel/list_patition_label.txt</c>,
+    /// <c>Image/aligned/</c>) into <c>ImagePath</c> and <c>Label</c>; labels 1-7 become the names of
+    /// <see cref="ExpressionClasses.RafDb"/>, and <paramref name="split"/> ("train" or "test") picks rows by name prefix.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The label file or a listed image does not exist (named).</exception>
+    /// <exception cref="InvalidDataException">A label line is malformed (file and line named).</exception>
+    public static IDataView LoadRafDb(this DataOperationsCatalog catalog, string root, string split)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return catalog.LoadFromEnumerable(RafDbReader.Read(root, split));
+    }
+
+    /// <summary>
+    /// Streams the FER-2013 CSV (<c>emotion,pixels,Usage</c>) as columns <c>Image</c> (48x48, ready for HFFER without
+    /// <c>LoadImages</c>), <c>Label</c> (names of <see cref="ExpressionClasses.Fer2013"/>) and <c>Usage</c>.
+    /// </summary>
+    /// <param name="catalog">The data catalog.</param>
+    /// <param name="csvPath">Path of <c>fer2013.csv</c>.</param>
+    /// <param name="usage">Keep only rows with this Usage (Training, PublicTest, PrivateTest); null keeps all.</param>
+    /// <remarks>Malformed rows fail when the data is read, with the file and line named.</remarks>
+    public static IDataView LoadFer2013Csv(this DataOperationsCatalog catalog, string csvPath, string? usage = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrEmpty(csvPath);
+        return catalog.LoadFromEnumerable(new Fer2013CsvReader(csvPath, usage));
+    }
+
     /// <summary>The rows <see cref="LoadImageFolder"/> produces, as a list.</summary>
     public static IReadOnlyList<ImageFolderRow> ReadImageFolder(string folder)
     {
