@@ -10,7 +10,11 @@ namespace Hffer.MLNet.Onnx;
 /// </summary>
 internal static class HfferOnnxExporter
 {
-    public static void Export(HfferNetwork network, Stream destination, OnnxExportNames names)
+    public static void Export(HfferNetwork network, Stream destination, OnnxExportNames names) =>
+        Build(network, names).WriteTo(destination);
+
+    /// <summary>The ONNX model of <paramref name="network"/>, not yet serialized.</summary>
+    public static OnnxModel Build(HfferNetwork network, OnnxExportNames names)
     {
         using var noGrad = torch.no_grad();
         var architecture = network.Architecture;
@@ -52,7 +56,7 @@ internal static class HfferOnnxExporter
         graph.Output(graph.Softmax(logits, 1), names.Probabilities, OnnxDataType.Float, "N", (long)network.ClassCount);
         graph.Output(graph.ArgMax(logits, 1, keepDims: false), names.PredictedIndex, OnnxDataType.Int64, "N");
 
-        graph.Build("hffer").WriteTo(destination);
+        return graph.Build("hffer");
     }
 
     /// <summary>Exports to a byte array (for models small enough to keep in memory).</summary>

@@ -115,4 +115,20 @@ public class CheckpointLoadingTests
 
         Assert.Contains("not-a-checkpoint.pth", error.Message);
     }
+
+    [Fact]
+    public void HuggingFaceDinov2KeysMapOntoThePaperPresetExactly()
+    {
+        var hub = OfficialCheckpoints.Dinov2Hub();
+        var huggingFace = OfficialCheckpoints.Dinov2HuggingFace(hub, depth: 12, dim: 768);
+        using var vit = new Dinov2VisionTransformer(HfferArchitecture.Paper);
+
+        var mapped = Dinov2CheckpointMap.ToHub(huggingFace);
+        var report = StateDictLoader.Load(vit, mapped, strict: true, _ => false, "model.safetensors", "dinov2");
+
+        Assert.Equal(12 * 18 + 7, huggingFace.Count);
+        Assert.True(report.IsExact, report.ToString());
+        Assert.Equal(175, report.Matched.Count);
+        Assert.True(vit.blocks[5].attn.qkv.bias!.allclose(hub["blocks.5.attn.qkv.bias"], rtol: 0, atol: 0));
+    }
 }
