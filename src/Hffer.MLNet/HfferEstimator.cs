@@ -51,6 +51,9 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
     public HfferTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+
+        // The options object stays the caller's, so it is checked again in case it changed since construction.
+        _options.Validate();
         TorchSharpRuntime.EnsureLoaded();
         var labelType = CheckInputSchema(input.Schema);
         var classNames = ClassNames(input.Schema[_options.LabelColumnName], labelType);
@@ -105,10 +108,14 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         var columns = inputSchema.ToDictionary(c => c.Name);
-        if (!columns.TryGetValue(_options.ImageColumnName, out var image) || image.ItemType is not ImageDataViewType)
+        if (!columns.TryGetValue(_options.ImageColumnName, out var image))
+            throw new ArgumentException($"The input has no image column '{_options.ImageColumnName}'.", nameof(inputSchema));
+        if (image.ItemType is not ImageDataViewType)
             throw new ArgumentException(
-                $"Column '{_options.ImageColumnName}' must exist and hold images (use LoadImages).", nameof(inputSchema));
-        if (!columns.TryGetValue(_options.LabelColumnName, out var label) || !label.IsKey)
+                $"Column '{_options.ImageColumnName}' must hold images (use LoadImages).", nameof(inputSchema));
+        if (!columns.TryGetValue(_options.LabelColumnName, out var label))
+            throw new ArgumentException($"The input has no label column '{_options.LabelColumnName}'.", nameof(inputSchema));
+        if (!label.IsKey)
             throw new ArgumentException(
                 $"Column '{_options.LabelColumnName}' must be a key type (use MapValueToKey).", nameof(inputSchema));
 

@@ -83,6 +83,31 @@ public class HfferEstimatorInputTests
     }
 
     [Fact]
+    public void OptionsChangedAfterCreationAreCheckedAgainInFit()
+    {
+        var ml = new MLContext();
+        var options = Pipelines.QuickOptions();
+        var pipeline = Pipelines.Hffer(ml, options);
+        options.Epochs = 0;
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => pipeline.Fit(Pipelines.TrainingSubset(ml, step: 28)));
+
+        Assert.Equal(nameof(HfferOptions.Epochs), error.ParamName);
+    }
+
+    [Fact]
+    public void MissingLabelColumnIsReportedAsMissing()
+    {
+        var ml = new MLContext();
+        var options = Pipelines.QuickOptions();
+        options.LabelColumnName = "Emotion";
+
+        var error = Assert.Throws<ArgumentException>(() => Pipelines.Hffer(ml, options).Fit(Pipelines.TrainingSubset(ml, 28)));
+
+        Assert.Contains("no label column 'Emotion'", error.Message);
+    }
+
+    [Fact]
     public void CancellationDuringTrainingStopsFitWithinTheNextStep()
     {
         var ml = new MLContext();

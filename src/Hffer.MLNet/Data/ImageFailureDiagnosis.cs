@@ -32,16 +32,19 @@ internal static class ImageFailureDiagnosis
                 {
                     using var image = MLImage.CreateFromFile(path);
                 }
-                catch (Exception e)
+                catch (Exception)
                 {
                     return new InvalidDataException(
-                        $"Row {row} of the training data: the image file '{path}' could not be decoded ({e.Message}).",
-                        failure);
+                        $"Row {row} of the training data: the image file '{path}' could not be decoded as an image " +
+                        $"({Innermost(failure).Message}).", failure);
                 }
             }
             row++;
         }
 
-        return new InvalidDataException($"The training images could not be read: {failure.Message}", failure);
+        return new InvalidDataException($"The training images could not be read: {Innermost(failure).Message}", failure);
     }
+
+    private static Exception Innermost(Exception exception) =>
+        exception.InnerException is null ? exception : Innermost(exception.InnerException);
 }

@@ -27,6 +27,10 @@ internal sealed class Dinov2VisionTransformer : Module<Tensor, Tensor>
     internal readonly ModuleList<VitBlock> blocks;
     internal readonly LayerNorm norm;
 
+    // Resized positional tables per (grid, device), kept only while pos_embed is frozen. A dictionary rather than
+    // a tensor field, so RegisterComponents never mistakes a cache entry for a buffer of the checkpoint.
+    private readonly Dictionary<(int Grid, DeviceType Type, int Index), Tensor> _positionTables = [];
+
     public Dinov2VisionTransformer(HfferArchitecture architecture) : base(nameof(Dinov2VisionTransformer))
     {
         EmbedDim = architecture.VitEmbedDim;
@@ -57,6 +61,37 @@ internal sealed class Dinov2VisionTransformer : Module<Tensor, Tensor>
     /// [1, 1 + grid^2, dim]; the export bakes it into the graph as a constant.
     /// </summary>
     public Tensor PositionEmbeddingFor(int patchGrid)
+    {
+        if (pos_embed.requires_grad)
+            return ResizePositions(patchGrid);
+
+        // Frozen: resize once per grid and device, as the table cannot change until new weights are loaded.
+        var key = (patchGrid, pos_embed.device_type, pos_embed.device_index);
+        if (!_positionTables.TryGetValue(key, out var table))
+        {
+            table = ResizePositions(patchGrid);
+            table.DetachFromDisposeScope();
+            _positionTables[key] = table;
+        }
+        return table.alias();
+    }
+
+    /// <summary>Drops the cached positional tables; called after new weights are copied in.</summary>
+    public void ForgetPositionTables()
+    {
+        foreach (var table in _positionTables.Values)
+            table.Dispose();
+        _positionTables.Clear();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            ForgetPositionTables();
+        base.Dispose(disposing);
+    }
+
+    private Tensor ResizePositions(int patchGrid)
     {
         using var noGrad = no_grad();
         if (patchGrid == PositionGrid)

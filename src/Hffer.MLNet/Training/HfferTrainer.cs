@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Native;
 using Hffer.MLNet.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -65,7 +66,9 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                     var batch = order.AsSpan(step * settings.BatchSize,
                         Math.Min(settings.BatchSize, images.Count - step * settings.BatchSize));
 
-                    var (batchLoss, batchCorrect) = Step(network, optimizer, loss, images, batch, shuffler);
+                    int offset = step * settings.BatchSize, length = batch.Length;
+                    var (batchLoss, batchCorrect) = QuietGarbageCollector.Run(() =>
+                        Step(network, optimizer, loss, images, order.AsSpan(offset, length), shuffler));
                     if (!double.IsFinite(batchLoss))
                         throw new InvalidOperationException(
                             $"The training loss became {batchLoss} at epoch {epoch}, step {step + 1}; training stopped. " +

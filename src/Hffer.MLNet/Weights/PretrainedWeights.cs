@@ -8,12 +8,14 @@ internal static class PretrainedWeights
     /// <summary>
     /// Loads a DINOv2 ViT checkpoint (hub <c>.pth</c> or Hugging Face <c>.safetensors</c>) into
     /// <paramref name="vit"/>. The positional table keeps its trained 37x37 grid; it is resized to the input's patch
-    /// grid when the network runs and when it is exported.
+    /// grid once, on the first forward pass after loading (and again for the export).
     /// </summary>
     public static WeightLoadReport LoadDinov2(Dinov2VisionTransformer vit, string path, bool strict)
     {
         var entries = Dinov2CheckpointMap.ToHub(CheckpointReader.Read(path));
-        return StateDictLoader.Load(vit, entries, strict, _ => false, path, "dinov2");
+        var report = StateDictLoader.Load(vit, entries, strict, _ => false, path, "dinov2");
+        vit.ForgetPositionTables();
+        return report;
     }
 
     /// <summary>Loads POSTER's IR50 checkpoint into <paramref name="ir50"/>.</summary>

@@ -1,4 +1,6 @@
 using Hffer.MLNet.Modeling;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -93,5 +95,43 @@ public class ArchitectureTests
         Assert.True(table[.., 1..].allclose(expected, rtol: 0, atol: 1e-6));
         Assert.False(table[.., 1..].allclose(nn.functional.interpolate(grid, size: [8, 8],
             mode: InterpolationMode.Bicubic, align_corners: false).permute(0, 2, 3, 1).reshape(1, 64, 96), atol: 1e-6));
+    }
+
+    [Fact]
+    public void FrozenPositionTableIsResizedOnceAndRecomputedAfterNewWeights()
+    {
+        using var vit = new Dinov2VisionTransformer(HfferArchitecture.Small);
+        vit.pos_embed.requires_grad = false;
+
+        using var first = vit.PositionEmbeddingFor(8);
+        using var second = vit.PositionEmbeddingFor(8);
+        using (no_grad())
+            vit.pos_embed.add_(1);
+        using var stale = vit.PositionEmbeddingFor(8);
+        vit.ForgetPositionTables();
+        using var fresh = vit.PositionEmbeddingFor(8);
+
+        Assert.True(second.allclose(first, rtol: 0, atol: 0));
+        Assert.True(stale.allclose(first, rtol: 0, atol: 0));
+        Assert.True((fresh - first).allclose(ones_like(first), rtol: 0, atol: 1e-5));
+    }
+
+    [Fact]
+    public void GrayscaleJpegBecomesThreeEqualChannelsInThePipelinePixels()
+    {
+        var ml = new Microsoft.ML.MLContext();
+        var rows = Hffer.MLNet.Data.HfferDataCatalog.ReadImageFolder(TestData.Train).Take(1);
+        var images = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(ml.Data.LoadFromEnumerable(rows))
+            .Transform(ml.Data.LoadFromEnumerable(rows));
+        var pipeline = new ScoringPipeline(ml.Transforms, new HfferOptions(), imageSize: 112);
+
+        var pixels = pipeline.Preprocessing().Fit(images).Transform(images)
+            .GetColumn<float[]>(ScoringPipeline.Pixels).Single();
+
+        int plane = 112 * 112;
+        Assert.Equal(3 * plane, pixels.Length);
+        Assert.Equal(pixels[..plane], pixels[plane..(2 * plane)]);
+        Assert.Equal(pixels[..plane], pixels[(2 * plane)..]);
+        Assert.True(pixels[..plane].Distinct().Count() > 50, "a face should have many grey levels");
     }
 }
