@@ -131,4 +131,21 @@ public class CheckpointLoadingTests
         Assert.Equal(175, report.Matched.Count);
         Assert.True(vit.blocks[5].attn.qkv.bias!.allclose(hub["blocks.5.attn.qkv.bias"], rtol: 0, atol: 0));
     }
+
+    [Fact]
+    public void StateDictWrapperIsUnwrapped()
+    {
+        using var folder = new TemporaryFolder();
+        string path = Path.Combine(folder.Path, "ir50_wrapped.pth");
+        var inner = new System.Collections.Hashtable();
+        foreach (var (key, value) in OfficialCheckpoints.PosterIr50())
+            inner[key] = value;
+        PyTorchPickler.PickleStateDict(path, new System.Collections.Hashtable { ["state_dict"] = inner, ["epoch"] = 40L });
+        using var ir50 = new Ir50(HfferArchitecture.Paper);
+
+        var report = PretrainedWeights.LoadIr50(ir50, path, HfferArchitecture.Paper.Ir50StageUnits, strict: true);
+
+        Assert.True(report.IsExact, report.ToString());
+        Assert.Equal(292, report.Matched.Count);
+    }
 }
