@@ -97,7 +97,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             _options.EpochCompleted?.Invoke(metrics);
         }, _options.CancellationToken);
 
-        byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames);
+        byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames, classNames);
         Info($"Exported the trained network to ONNX ({onnx.Length:N0} bytes).");
         var scoring = pipeline.Build(input, onnx, classNames);
         return new HfferTransformer(scoring, onnx, classNames, architecture, history);

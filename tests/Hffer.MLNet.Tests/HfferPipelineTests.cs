@@ -71,6 +71,9 @@ public class HfferPipelineTests(TrainedModelFixture fixture) : IClassFixture<Tra
 
         Assert.Equal(7UL, key.Count);
         Assert.Equal(Pipelines.ShuffledClassOrder, names.DenseValues().Select(n => n.ToString()));
+        VBuffer<ReadOnlyMemory<char>> slots = default;
+        schema["Score"].Annotations.GetValue("SlotNames", ref slots);
+        Assert.Equal(Pipelines.ShuffledClassOrder, slots.DenseValues().Select(n => n.ToString()));
         var score = Assert.IsType<VectorDataViewType>(schema["Score"].Type);
         Assert.Equal(NumberDataViewType.Single, score.ItemType);
         Assert.Equal(7, score.Size);

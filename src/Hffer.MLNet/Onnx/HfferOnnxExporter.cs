@@ -10,11 +10,14 @@ namespace Hffer.MLNet.Onnx;
 /// </summary>
 internal static class HfferOnnxExporter
 {
-    public static void Export(HfferNetwork network, Stream destination, OnnxExportNames names) =>
-        Build(network, names).WriteTo(destination);
+    public static void Export(HfferNetwork network, Stream destination, OnnxExportNames names,
+        IReadOnlyList<string>? classNames = null) => Build(network, names, classNames).WriteTo(destination);
 
-    /// <summary>The ONNX model of <paramref name="network"/>, not yet serialized.</summary>
-    public static OnnxModel Build(HfferNetwork network, OnnxExportNames names)
+    /// <summary>
+    /// The ONNX model of <paramref name="network"/>, not yet serialized. <paramref name="classNames"/>, when given,
+    /// become the slot names ML.NET attaches to the probabilities column.
+    /// </summary>
+    public static OnnxModel Build(HfferNetwork network, OnnxExportNames names, IReadOnlyList<string>? classNames = null)
     {
         using var noGrad = torch.no_grad();
         var architecture = network.Architecture;
@@ -55,15 +58,18 @@ internal static class HfferOnnxExporter
         string logits = graph.Linear(pooled, network.head, "head");
         graph.Output(graph.Softmax(logits, 1), names.Probabilities, OnnxDataType.Float, "N", (long)network.ClassCount);
         graph.Output(graph.ArgMax(logits, 1, keepDims: false), names.PredictedIndex, OnnxDataType.Int64, "N");
+        if (classNames is not null)
+            graph.SlotNames(names.Probabilities, classNames);
 
         return graph.Build("hffer");
     }
 
     /// <summary>Exports to a byte array (for models small enough to keep in memory).</summary>
-    public static byte[] ExportToBytes(HfferNetwork network, OnnxExportNames names)
+    public static byte[] ExportToBytes(HfferNetwork network, OnnxExportNames names,
+        IReadOnlyList<string>? classNames = null)
     {
         using var stream = new MemoryStream();
-        Export(network, stream, names);
+        Export(network, stream, names, classNames);
         return stream.ToArray();
     }
 

@@ -41,8 +41,35 @@ internal sealed class OnnxGraphBuilder
         {
             Name = graphName, Nodes = _nodes, Initializers = _initializers, Inputs = _inputs, Outputs = _outputs,
         },
-        Opsets = [("", Opset)],
+        Opsets = _usesMlDomain ? [("", Opset), (MlDomain, MlOpset)] : [("", Opset)],
     };
+
+    /// <summary>
+    /// Records slot names for output <paramref name="output"/> the way ML.NET's ONNX transformer reads them: a
+    /// LabelEncoder node named <c>mlnet.{output}.SlotNames</c> whose <c>keys_strings</c> are the names. The node maps
+    /// a constant to an output nobody reads, so it costs nothing at run time.
+    /// </summary>
+    public void SlotNames(string output, IReadOnlyList<string> names)
+    {
+        string input = Claim($"mlnet.{output}.unusedInput");
+        _initializers.Add(new OnnxTensor { Name = input, Dims = [1], DataType = OnnxDataType.String, Strings = [""] });
+        _nodes.Add(new OnnxNode
+        {
+            OpType = "LabelEncoder", Domain = MlDomain, Name = $"mlnet.{output}.SlotNames", Inputs = [input],
+            Outputs = [Claim($"mlnet.{output}.unusedOutput")],
+            Attributes =
+            [
+                OnnxAttribute.OfStrings("keys_strings", names),
+                OnnxAttribute.Of("values_int64s", Enumerable.Range(0, names.Count).Select(i => (long)i).ToArray()),
+                OnnxAttribute.Of("default_int64", -1L),
+            ],
+        });
+        _usesMlDomain = true;
+    }
+
+    private const string MlDomain = "ai.onnx.ml";
+    private const long MlOpset = 2;
+    private bool _usesMlDomain;
 
     // ---- initializers ----------------------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ internal enum OnnxDataType
 {
     Float = 1,
     Int64 = 7,
+    String = 8,
 }
 
 internal sealed class OnnxTensor : OnnxMessage
@@ -59,19 +60,28 @@ internal sealed class OnnxTensor : OnnxMessage
 
     public required OnnxDataType DataType { get; init; }
 
-    /// <summary>Little-endian element bytes (the raw_data field).</summary>
-    public required ReadOnlyMemory<byte> RawData { get; init; }
+    /// <summary>Little-endian element bytes (the raw_data field), for numeric tensors.</summary>
+    public ReadOnlyMemory<byte> RawData { get; init; }
+
+    /// <summary>Elements of a string tensor (the string_data field).</summary>
+    public IReadOnlyList<string> Strings { get; init; } = [];
 
     public override int ComputeSize() =>
         Dims.Sum(d => Int64Size(1, d)) + Int64Size(2, (long)DataType) + StringSize(8, Name)
-        + CodedOutputStream.ComputeTagSize(9) + CodedOutputStream.ComputeLengthSize(RawData.Length) + RawData.Length;
+        + Strings.Sum(v => StringSize(6, v))
+        + (DataType == OnnxDataType.String ? 0
+            : CodedOutputStream.ComputeTagSize(9) + CodedOutputStream.ComputeLengthSize(RawData.Length) + RawData.Length);
 
     public override void WriteTo(CodedOutputStream output)
     {
         foreach (long dim in Dims)
             WriteInt64(output, 1, dim);
         WriteInt64(output, 2, (long)DataType);
+        foreach (string value in Strings)
+            WriteString(output, 6, value);
         WriteString(output, 8, Name);
+        if (DataType == OnnxDataType.String)
+            return;
         output.WriteTag(9, WireFormat.WireType.LengthDelimited);
         output.WriteBytes(UnsafeByteOperations.UnsafeWrap(RawData));
     }

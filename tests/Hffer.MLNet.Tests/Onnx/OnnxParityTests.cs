@@ -53,7 +53,8 @@ public class OnnxParityTests
             expected = probabilities.data<float>().ToArray();
         }
 
-        byte[] model = HfferOnnxExporter.ExportToBytes(network, OnnxExportNames.Default);
+        byte[] model = HfferOnnxExporter.ExportToBytes(network, OnnxExportNames.Default,
+            Enumerable.Range(0, network.ClassCount).Select(i => $"class {i}").ToArray());
         using var session = new InferenceSession(model);
         var shape = pixels.shape.Select(d => (int)d).ToArray();
         var inputTensor = new DenseTensor<float>(pixels.data<float>().ToArray(), shape);
