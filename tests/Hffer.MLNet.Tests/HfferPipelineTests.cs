@@ -168,10 +168,7 @@ public class HfferPipelineTests(TrainedModelFixture fixture) : IClassFixture<Tra
 
     private static void RunProbe(params string[] arguments)
     {
-        string testsProject = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(testsProject, "Hffer.MLNet.Tests.csproj")))
-            testsProject = Path.GetDirectoryName(testsProject.TrimEnd(Path.DirectorySeparatorChar))
-                ?? throw new InvalidOperationException("Cannot find the test project folder.");
+        string testsProject = TestData.FolderAbove("Hffer.MLNet.Tests.csproj");
         string relative = Path.GetRelativePath(testsProject, AppContext.BaseDirectory);
         string probe = Path.Combine(testsProject, "..", "Hffer.MLNet.ScoringProbe", relative, "Hffer.MLNet.ScoringProbe.dll");
         Assert.True(File.Exists(probe), $"The scoring probe was not built at {probe}.");

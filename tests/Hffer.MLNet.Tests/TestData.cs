@@ -8,6 +8,16 @@ internal static class TestData
     public static string Train => Path.Combine(Root, "train");
 
     public static string Test => Path.Combine(Root, "test");
+
+    /// <summary>The nearest folder above the test output that holds <paramref name="marker"/>.</summary>
+    public static string FolderAbove(string marker)
+    {
+        string folder = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(folder, marker)))
+            folder = Path.GetDirectoryName(folder.TrimEnd(Path.DirectorySeparatorChar))
+                ?? throw new InvalidOperationException($"No folder above the test output holds {marker}.");
+        return folder;
+    }
 }
 
 /// <summary>A folder under the system temporary directory, deleted on dispose.</summary>

@@ -46,19 +46,10 @@ public class NetworkCostTests
     [Fact]
     public void ArchitectureDocumentQuotesTheAssertedNumbers()
     {
-        string document = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "architecture.md"));
+        string document = File.ReadAllText(Path.Combine(TestData.FolderAbove("Hffer.MLNet.sln"), "docs", "architecture.md"));
 
         foreach (string number in new[] { "17,611,968", "86,580,480", "189,983,088", "295,045,175", "208,464,695",
                      "76.017", "14,294,574", "194,983,157", "66.248", "2,023,083", "0.321" })
             Assert.Contains(number, document);
-    }
-
-    private static string RepositoryRoot()
-    {
-        string folder = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(folder, "Hffer.MLNet.sln")))
-            folder = Path.GetDirectoryName(folder.TrimEnd(Path.DirectorySeparatorChar))
-                ?? throw new InvalidOperationException("The repository root was not found above the test output.");
-        return folder;
     }
 }
