@@ -65,7 +65,20 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         var preprocessed = pipeline.Preprocessing().Fit(input).Transform(input);
         var images = ImageSetReader.Read(input, preprocessed, ScoringPipeline.Pixels, _options.LabelColumnName,
             architecture.InputSize, classNames.Count, _options.CancellationToken);
-        Info($"Training HFFER ({Describe(architecture)}) on {images.Count} images, {classNames.Count} classes.");
+        ImageSet? validation = null;
+        if (_options.ValidationSet is { } validationData)
+        {
+            CheckInputSchema(validationData.Schema);
+            validation = ImageSetReader.Read(validationData, pipeline.Preprocessing().Fit(validationData)
+                    .Transform(validationData), ScoringPipeline.Pixels, _options.LabelColumnName, architecture.InputSize,
+                classNames.Count, _options.CancellationToken);
+        }
+        else if (_options.ValidationFraction > 0 && images.Count > 1)
+        {
+            (images, validation) = images.Split(_options.ValidationFraction, _options.Seed);
+        }
+        Info($"Training HFFER ({Describe(architecture)}) on {images.Count} images, {classNames.Count} classes" +
+            (validation is null ? "." : $", validating on {validation.Count}."));
 
         var device = TrainingDevice.Resolve(_options.GpuDeviceId, _options.FallbackToCpu,
             message => channel.Warning(MessageSensitivity.None, message));
@@ -88,10 +101,13 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             Dinov2Checkpoint = _options.Dinov2Checkpoint,
             Ir50Checkpoint = _options.Ir50Checkpoint,
             StrictWeightLoading = _options.StrictWeightLoading,
+            EarlyStoppingPatience = _options.EarlyStoppingPatience,
+            EarlyStoppingMinDelta = _options.EarlyStoppingMinDelta,
         };
 
         var history = new List<HfferEpochMetrics>();
-        using var network = new HfferTrainer(settings, Info).Train(images, metrics =>
+        var trainer = new HfferTrainer(settings, Info);
+        using var network = trainer.Train(images, validation, metrics =>
         {
             history.Add(metrics);
             _options.EpochCompleted?.Invoke(metrics);
@@ -100,7 +116,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames, classNames);
         Info($"Exported the trained network to ONNX ({onnx.Length:N0} bytes).");
         var scoring = pipeline.Build(input, onnx, classNames);
-        return new HfferTransformer(scoring, onnx, classNames, architecture, history);
+        return new HfferTransformer(scoring, onnx, classNames, architecture, history, trainer.BestEpoch);
     }
 
     /// <summary>The input schema plus the score and predicted-label columns.</summary>

@@ -1,5 +1,6 @@
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Training;
+using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace Hffer.MLNet;
@@ -87,10 +88,32 @@ public sealed class HfferOptions
     /// </summary>
     public bool StrictWeightLoading = true;
 
+    /// <summary>
+    /// Images scored after every epoch (same columns as the training data); the weights of the epoch with the best
+    /// validation accuracy are the ones kept. Overrides <see cref="ValidationFraction"/>.
+    /// </summary>
+    public IDataView? ValidationSet;
+
+    /// <summary>
+    /// Fraction of the training rows set aside (seeded) for validation when <see cref="ValidationSet"/> is null;
+    /// 0 (the default) trains on every row and keeps the last epoch.
+    /// </summary>
+    public double ValidationFraction;
+
+    /// <summary>Stop after this many epochs without a validation-accuracy gain; null never stops early.</summary>
+    public int? EarlyStoppingPatience;
+
+    /// <summary>Smallest validation-accuracy gain that counts as an improvement.</summary>
+    public double EarlyStoppingMinDelta;
+
     /// <summary>Called after every epoch with its metrics (also written to <c>MLContext.Log</c>).</summary>
     public Action<HfferEpochMetrics>? EpochCompleted;
 
-    /// <summary>Stops training within one step; <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>
+    /// Stops training within one step. After at least one finished epoch <c>Fit</c> returns the model so far (the best
+    /// validation epoch when there is validation data, else the current weights); before that it throws
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
     public CancellationToken CancellationToken;
 
     /// <summary>The network sizes in effect.</summary>
@@ -121,6 +144,14 @@ public sealed class HfferOptions
             throw new ArgumentOutOfRangeException(nameof(RandomShift), RandomShift, "Expected [0, 0.5).");
         if (RandomErasing is not (>= 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(RandomErasing), RandomErasing, "Expected [0, 1].");
+        if (ValidationFraction is not (>= 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "Expected [0, 1).");
+        if (EarlyStoppingPatience is < 1)
+            throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "Expected 1 or more.");
+        if (EarlyStoppingPatience is not null && ValidationSet is null && ValidationFraction == 0)
+            throw new ArgumentException(
+                $"{nameof(EarlyStoppingPatience)} needs validation data: set {nameof(ValidationSet)} or {nameof(ValidationFraction)}.",
+                nameof(EarlyStoppingPatience));
         if (WeightDecay < 0)
             throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Expected 0 or more.");
         if (LabelSmoothing is not (>= 0 and < 1))

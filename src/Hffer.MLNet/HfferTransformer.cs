@@ -21,8 +21,9 @@ public sealed class HfferTransformer : ITransformer, IDisposable
     private readonly byte[] _onnxModel;
 
     internal HfferTransformer(ITransformer scoring, byte[] onnxModel, IReadOnlyList<string> classNames,
-        HfferArchitecture architecture, IReadOnlyList<HfferEpochMetrics> trainingHistory)
+        HfferArchitecture architecture, IReadOnlyList<HfferEpochMetrics> trainingHistory, int? bestEpoch)
     {
+        BestEpoch = bestEpoch;
         _scoring = scoring;
         _onnxModel = onnxModel;
         ClassNames = classNames;
@@ -35,6 +36,9 @@ public sealed class HfferTransformer : ITransformer, IDisposable
 
     /// <summary>The sizes of the trained network.</summary>
     public HfferArchitecture Architecture { get; }
+
+    /// <summary>The epoch whose weights this model holds when validation chose it; null when the last epoch was kept.</summary>
+    public int? BestEpoch { get; }
 
     /// <summary>Metrics of every training epoch.</summary>
     public IReadOnlyList<HfferEpochMetrics> TrainingHistory { get; }

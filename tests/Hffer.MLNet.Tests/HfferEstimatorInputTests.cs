@@ -1,6 +1,7 @@
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Onnx;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace Hffer.MLNet.Tests;
 
@@ -108,23 +109,64 @@ public class HfferEstimatorInputTests
     }
 
     [Fact]
-    public void CancellationDuringTrainingStopsFitWithinTheNextStep()
+    public void CancellationAfterAnEpochReturnsTheModelSoFar()
     {
         var ml = new MLContext();
         using var cancellation = new CancellationTokenSource();
         var options = Pipelines.QuickOptions(epochs: 50);
         options.CancellationToken = cancellation.Token;
-        int epochsSeen = 0;
-        options.EpochCompleted = _ =>
-        {
-            epochsSeen++;
-            cancellation.Cancel();
-        };
+        options.EpochCompleted = _ => cancellation.Cancel();
+        var data = Pipelines.TrainingSubset(ml, step: 7);
+
+        using var model = Pipelines.Hffer(ml, options).Fit(data).LastTransformer;
+        var scores = model.Transform(ml.Transforms.LoadImages("Image", null, "ImagePath")
+                .Fit(data).Transform(ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data)))
+            .GetColumn<float[]>("Score").ToArray();
+
+        Assert.Single(model.TrainingHistory);
+        Assert.Equal(40, scores.Length);
+        Assert.All(scores, s => Assert.Equal(1.0, s.Sum(), 4));
+    }
+
+    [Fact]
+    public void CancellationBeforeTheFirstEpochEndsThrows()
+    {
+        var ml = new MLContext();
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        var options = Pipelines.QuickOptions();
+        options.CancellationToken = cancellation.Token;
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            Pipelines.Hffer(ml, options).Fit(Pipelines.TrainingSubset(ml, step: 7)));
+            Pipelines.Hffer(ml, options).Fit(Pipelines.TrainingSubset(ml, step: 14)));
+    }
 
-        Assert.Equal(1, epochsSeen);
+    [Fact]
+    public void ValidationSplitScoresEveryEpochAndEarlyStoppingKeepsTheBestEpoch()
+    {
+        var ml = new MLContext();
+        var options = Pipelines.QuickOptions(epochs: 6);
+        options.ValidationFraction = 0.25;
+        options.EarlyStoppingPatience = 1;
+        options.EarlyStoppingMinDelta = 1.0;
+
+        using var model = Pipelines.Hffer(ml, options).Fit(Pipelines.TrainingSubset(ml, step: 7)).LastTransformer;
+
+        Assert.Equal(2, model.TrainingHistory.Count);
+        Assert.Equal(1, model.BestEpoch);
+        Assert.All(model.TrainingHistory, m => Assert.InRange(m.ValidationAccuracy!.Value, 0, 1));
+        Assert.Contains("val acc", model.TrainingHistory[0].ToString());
+    }
+
+    [Fact]
+    public void EarlyStoppingWithoutValidationDataIsRejected()
+    {
+        var options = Pipelines.QuickOptions();
+        options.EarlyStoppingPatience = 3;
+
+        var error = Assert.Throws<ArgumentException>(() => new MLContext().Transforms.Hffer(options));
+
+        Assert.Contains("needs validation data", error.Message);
     }
 
     [Fact]

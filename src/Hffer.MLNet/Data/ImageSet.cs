@@ -41,6 +41,24 @@ internal sealed class ImageSet
         return bytes.to(ScalarType.Float32, device);
     }
 
+    /// <summary>A seeded random split: <paramref name="fraction"/> of the images (at least one) go to the second set.</summary>
+    public (ImageSet Training, ImageSet Validation) Split(double fraction, int seed)
+    {
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random(seed).Shuffle(order);
+        int validationCount = Math.Clamp((int)Math.Round(Count * fraction), 1, Count - 1);
+        return (Subset(order[validationCount..]), Subset(order[..validationCount]));
+    }
+
+    private ImageSet Subset(int[] indices)
+    {
+        Array.Sort(indices);
+        var pixels = new byte[indices.Length * ImageBytes];
+        for (int i = 0; i < indices.Length; i++)
+            Array.Copy(_pixels, (long)indices[i] * ImageBytes, pixels, (long)i * ImageBytes, ImageBytes);
+        return new ImageSet(pixels, indices.Select(i => Labels[i]).ToArray(), ImageSize);
+    }
+
     public Tensor Targets(ReadOnlySpan<int> indices, Device device)
     {
         var targets = new long[indices.Length];

@@ -29,11 +29,24 @@ public sealed record HfferEpochMetrics
     /// <summary>Wall time since training started.</summary>
     public required TimeSpan Elapsed { get; init; }
 
+    /// <summary>Mean hybrid loss on the validation images (no augmentation), when there are any.</summary>
+    public double? ValidationLoss { get; init; }
+
+    /// <summary>Accuracy on the validation images, when there are any.</summary>
+    public double? ValidationAccuracy { get; init; }
+
     /// <summary>Estimated time to the last epoch, from the mean epoch time so far.</summary>
     public TimeSpan EstimatedRemaining => Epoch == 0 ? TimeSpan.Zero : Elapsed / Epoch * (Epochs - Epoch);
 
     /// <inheritdoc />
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {Epoch,3}/{Epochs}  loss {TrainLoss:F4}  train acc {TrainAccuracy:P1}  lr {LearningRate:E2}  " +
-        $"{ImagesPerSecond,6:F1} img/s  {Duration.TotalSeconds,5:F1} s  eta {EstimatedRemaining:mm\\:ss}");
+    public override string ToString()
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        string validation = ValidationAccuracy is { } accuracy
+            ? string.Create(invariant, $"val loss {ValidationLoss:F4}  val acc {accuracy:P1}  ")
+            : "";
+        return string.Create(invariant, $"epoch {Epoch,3}/{Epochs}  loss {TrainLoss:F4}  train acc {TrainAccuracy:P1}  ")
+            + validation + string.Create(invariant, $"lr {LearningRate:E2}  {ImagesPerSecond,6:F1} img/s  ")
+            + string.Create(invariant, $"{Duration.TotalSeconds,5:F1} s  eta {EstimatedRemaining:mm\\:ss}");
+    }
 }

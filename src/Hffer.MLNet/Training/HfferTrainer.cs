@@ -18,7 +18,12 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
     /// <summary>Runs every epoch and returns the network in evaluation mode on the CPU.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired; checked every step.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
-    public HfferNetwork Train(ImageSet images, Action<HfferEpochMetrics>? epochCompleted,
+    /// <remarks>
+    /// With <paramref name="validation"/> images, each epoch is scored on them and the weights of the epoch with the
+    /// best validation accuracy are restored at the end (and on cancellation); early stopping watches the same
+    /// accuracy. Cancellation after at least one finished epoch stops within one step and returns the model so far.
+    /// </remarks>
+    public HfferNetwork Train(ImageSet images, ImageSet? validation, Action<HfferEpochMetrics>? epochCompleted,
         CancellationToken cancellation)
     {
         if (images.Count == 0)
@@ -48,6 +53,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
 
         var order = Enumerable.Range(0, images.Count).ToArray();
         var total = Stopwatch.StartNew();
+        var best = new BestEpochTracker(settings.EarlyStoppingMinDelta);
+        int completedEpochs = 0;
         try
         {
             for (int epoch = 1; epoch <= settings.Epochs; epoch++)
@@ -62,6 +69,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                 int steps = (images.Count + settings.BatchSize - 1) / settings.BatchSize;
                 for (int step = 0; step < steps; step++)
                 {
+                    if (cancellation.IsCancellationRequested && completedEpochs > 0)
+                        break;
                     cancellation.ThrowIfCancellationRequested();
                     var batch = order.AsSpan(step * settings.BatchSize,
                         Math.Min(settings.BatchSize, images.Count - step * settings.BatchSize));
@@ -80,7 +89,16 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                         log($"epoch {epoch} step {step + 1}/{steps}: loss {batchLoss:F4}");
                 }
 
+                if (cancellation.IsCancellationRequested)
+                {
+                    log($"Training cancelled during epoch {epoch}; keeping the model of epoch {best.Epoch ?? completedEpochs}.");
+                    break;
+                }
+
                 scheduler.step();
+                var (validationLoss, validationAccuracy) = validation is null
+                    ? ((double?)null, (double?)null)
+                    : Evaluate(network, loss, validation);
                 var metrics = new HfferEpochMetrics
                 {
                     Epoch = epoch,
@@ -91,9 +109,27 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                     ImagesPerSecond = images.Count / epochClock.Elapsed.TotalSeconds,
                     Duration = epochClock.Elapsed,
                     Elapsed = total.Elapsed,
+                    ValidationLoss = validationLoss,
+                    ValidationAccuracy = validationAccuracy,
                 };
+                completedEpochs = epoch;
                 log(metrics.ToString());
+                if (validationAccuracy is { } accuracy && best.Offer(epoch, accuracy, network))
+                    log($"epoch {epoch} is the best so far (validation accuracy {accuracy:P2}).");
                 epochCompleted?.Invoke(metrics);
+
+                if (settings.EarlyStoppingPatience is { } patience && best.EpochsSinceBest(epoch) >= patience)
+                {
+                    log($"Early stopping after epoch {epoch}: no validation gain for {patience} epoch(s).");
+                    break;
+                }
+            }
+
+            if (best.Epoch is { } bestEpoch)
+            {
+                best.Restore(network);
+                BestEpoch = bestEpoch;
+                log($"Restored the weights of epoch {bestEpoch} (best validation accuracy {best.Accuracy:P2}).");
             }
         }
         catch
@@ -104,12 +140,16 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         finally
         {
             optimizer.Dispose();
+            best.Dispose();
         }
 
         network.eval();
         network.to(CPU);
         return network;
     }
+
+    /// <summary>The epoch whose weights were kept, when validation chose one.</summary>
+    public int? BestEpoch { get; private set; }
 
     /// <summary>What loading the configured checkpoints did, in load order.</summary>
     public List<WeightLoadReport> WeightReports { get; } = [];
@@ -123,6 +163,30 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                 settings.StrictWeightLoading));
         foreach (var report in WeightReports)
             log(report.ToString());
+    }
+
+    private (double Loss, double Accuracy) Evaluate(HfferNetwork network, HybridLoss loss, ImageSet validation)
+    {
+        network.eval();
+        double lossSum = 0;
+        long correct = 0;
+        var indices = Enumerable.Range(0, validation.Count).ToArray();
+        for (int start = 0; start < validation.Count; start += settings.BatchSize)
+        {
+            int length = Math.Min(settings.BatchSize, validation.Count - start), offset = start;
+            var (batchLoss, batchCorrect) = QuietGarbageCollector.Run(() =>
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                var batch = indices.AsSpan(offset, length);
+                var targets = validation.Targets(batch, settings.Device);
+                var logits = network.call(ImageNormalization.Apply(validation.Pixels(batch, settings.Device)));
+                return ((double)loss.Compute(logits, targets).item<float>(), logits.argmax(1).eq(targets).sum().item<long>());
+            });
+            lossSum += batchLoss * length;
+            correct += batchCorrect;
+        }
+        return (lossSum / validation.Count, (double)correct / validation.Count);
     }
 
     private (double Loss, long Correct) Step(HfferNetwork network, optim.Optimizer optimizer, HybridLoss loss,

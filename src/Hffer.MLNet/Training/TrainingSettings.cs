@@ -41,4 +41,9 @@ internal sealed record TrainingSettings
     public string? Ir50Checkpoint { get; init; }
 
     public bool StrictWeightLoading { get; init; } = true;
+
+    /// <summary>Epochs without a validation-accuracy gain of more than <see cref="EarlyStoppingMinDelta"/> before stopping.</summary>
+    public int? EarlyStoppingPatience { get; init; }
+
+    public double EarlyStoppingMinDelta { get; init; }
 }
