@@ -103,6 +103,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             StrictWeightLoading = _options.StrictWeightLoading,
             EarlyStoppingPatience = _options.EarlyStoppingPatience,
             EarlyStoppingMinDelta = _options.EarlyStoppingMinDelta,
+            BalanceClasses = _options.BalanceClasses,
         };
 
         var history = new List<HfferEpochMetrics>();

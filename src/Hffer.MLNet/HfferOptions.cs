@@ -66,6 +66,12 @@ public sealed class HfferOptions
     /// <summary>L2 weight decay added to Adam's gradients (the paper uses none).</summary>
     public double WeightDecay;
 
+    /// <summary>
+    /// Weigh each training image's loss by N / (classes x images of its class), so that rare classes (FER-2013's
+    /// disgust) count as much as common ones. Off by default, as in the paper.
+    /// </summary>
+    public bool BalanceClasses;
+
     /// <summary>Label smoothing delta of the smoothed loss term (paper: 0.2).</summary>
     public double LabelSmoothing = 0.2;
 

@@ -49,7 +49,10 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         var optimizer = optim.Adam(network.TrainableParameters(), settings.LearningRate,
             weight_decay: settings.WeightDecay);
         var scheduler = optim.lr_scheduler.ExponentialLR(optimizer, settings.LearningRateDecay);
-        var loss = new HybridLoss(settings.LabelSmoothing, settings.SmoothedLossWeight);
+        using var classWeights = settings.BalanceClasses
+            ? tensor(HybridLoss.BalancedClassWeights(images.Labels, settings.ClassCount), device: settings.Device)
+            : null;
+        var loss = new HybridLoss(settings.LabelSmoothing, settings.SmoothedLossWeight, classWeights);
 
         var order = Enumerable.Range(0, images.Count).ToArray();
         var total = Stopwatch.StartNew();

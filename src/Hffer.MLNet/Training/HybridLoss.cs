@@ -17,6 +17,17 @@ internal sealed class HybridLoss(double smoothing, double smoothedWeight, Tensor
     /// <summary>The single label-smoothing value the loss is equivalent to.</summary>
     public double EquivalentSmoothing => Smoothing * SmoothedWeight;
 
+    /// <summary>
+    /// Inverse-frequency class weights N / (C x n_c) for <paramref name="labels"/>; a class without samples gets 0.
+    /// </summary>
+    public static float[] BalancedClassWeights(IReadOnlyList<int> labels, int classCount)
+    {
+        var counts = new int[classCount];
+        foreach (int label in labels)
+            counts[label]++;
+        return counts.Select(n => n == 0 ? 0f : (float)labels.Count / (classCount * n)).ToArray();
+    }
+
     public Tensor Compute(Tensor logits, Tensor targets)
     {
         using var scope = NewDisposeScope();

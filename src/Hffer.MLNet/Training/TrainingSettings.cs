@@ -46,4 +46,7 @@ internal sealed record TrainingSettings
     public int? EarlyStoppingPatience { get; init; }
 
     public double EarlyStoppingMinDelta { get; init; }
+
+    /// <summary>Weigh each sample's loss by N / (classes x count of its class), so rare classes count as much.</summary>
+    public bool BalanceClasses { get; init; }
 }
