@@ -62,16 +62,12 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
 
         using var channel = _environment.Start("Hffer");
         void Info(string message) => channel.Info(MessageSensitivity.None, message);
-        var preprocessed = pipeline.Preprocessing().Fit(input).Transform(input);
-        var images = ImageSetReader.Read(input, preprocessed, ScoringPipeline.Pixels, _options.LabelColumnName,
-            architecture.InputSize, classNames.Count, _options.CancellationToken);
+        var images = ReadImages(input, pipeline, architecture.InputSize, classNames.Count);
         ImageSet? validation = null;
         if (_options.ValidationSet is { } validationData)
         {
             CheckInputSchema(validationData.Schema);
-            validation = ImageSetReader.Read(validationData, pipeline.Preprocessing().Fit(validationData)
-                    .Transform(validationData), ScoringPipeline.Pixels, _options.LabelColumnName, architecture.InputSize,
-                classNames.Count, _options.CancellationToken);
+            validation = ReadImages(validationData, pipeline, architecture.InputSize, classNames.Count);
         }
         else if (_options.ValidationFraction > 0 && images.Count > 1)
         {
@@ -82,29 +78,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
 
         var device = TrainingDevice.Resolve(_options.GpuDeviceId, _options.FallbackToCpu,
             message => channel.Warning(MessageSensitivity.None, message));
-        var settings = new TrainingSettings
-        {
-            Architecture = architecture,
-            ClassCount = classNames.Count,
-            Epochs = _options.Epochs,
-            BatchSize = _options.BatchSize,
-            LearningRate = _options.ResolveLearningRate(),
-            LearningRateDecay = _options.LearningRateDecay,
-            Seed = _options.Seed,
-            Device = device,
-            HorizontalFlip = _options.HorizontalFlip,
-            ShiftFraction = _options.RandomShift,
-            ErasingProbability = _options.RandomErasing,
-            WeightDecay = _options.WeightDecay,
-            LabelSmoothing = _options.LabelSmoothing,
-            SmoothedLossWeight = _options.SmoothedLossWeight,
-            Dinov2Checkpoint = _options.Dinov2Checkpoint,
-            Ir50Checkpoint = _options.Ir50Checkpoint,
-            StrictWeightLoading = _options.StrictWeightLoading,
-            EarlyStoppingPatience = _options.EarlyStoppingPatience,
-            EarlyStoppingMinDelta = _options.EarlyStoppingMinDelta,
-            BalanceClasses = _options.BalanceClasses,
-        };
+        var settings = CreateSettings(architecture, classNames.Count, device);
 
         var history = new List<HfferEpochMetrics>();
         var trainer = new HfferTrainer(settings, Info);
@@ -149,6 +123,36 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             columns[added.Name] = added;
         return new SchemaShape(columns.Values);
     }
+
+    /// <summary>Resizes and extracts the pixels of <paramref name="data"/> as the scorer will, and reads them.</summary>
+    private ImageSet ReadImages(IDataView data, ScoringPipeline pipeline, int imageSize, int classCount) =>
+        ImageSetReader.Read(data, pipeline.Preprocessing().Fit(data).Transform(data), ScoringPipeline.Pixels,
+            _options.LabelColumnName, imageSize, classCount, _options.CancellationToken);
+
+    private TrainingSettings CreateSettings(HfferArchitecture architecture, int classCount, TorchSharp.torch.Device device)
+        => new()
+        {
+            Architecture = architecture,
+            ClassCount = classCount,
+            Epochs = _options.Epochs,
+            BatchSize = _options.BatchSize,
+            LearningRate = _options.ResolveLearningRate(),
+            LearningRateDecay = _options.LearningRateDecay,
+            Seed = _options.Seed,
+            Device = device,
+            HorizontalFlip = _options.HorizontalFlip,
+            ShiftFraction = _options.RandomShift,
+            ErasingProbability = _options.RandomErasing,
+            WeightDecay = _options.WeightDecay,
+            LabelSmoothing = _options.LabelSmoothing,
+            SmoothedLossWeight = _options.SmoothedLossWeight,
+            Dinov2Checkpoint = _options.Dinov2Checkpoint,
+            Ir50Checkpoint = _options.Ir50Checkpoint,
+            StrictWeightLoading = _options.StrictWeightLoading,
+            EarlyStoppingPatience = _options.EarlyStoppingPatience,
+            EarlyStoppingMinDelta = _options.EarlyStoppingMinDelta,
+            BalanceClasses = _options.BalanceClasses,
+        };
 
     private KeyDataViewType CheckInputSchema(DataViewSchema schema)
     {

@@ -1,7 +1,5 @@
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Onnx;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,32 +42,16 @@ public class OnnxParityTests
 
     private static (float[] Torch, float[] Onnx) Compare(HfferNetwork network, torch.Tensor pixels)
     {
-        float[] expected;
-        using (no_grad())
-        using (var input = ImageNormalization.Apply(pixels))
-        using (var logits = network.call(input))
-        using (var probabilities = logits.softmax(1))
-        {
-            expected = probabilities.data<float>().ToArray();
-        }
-
-        byte[] model = HfferOnnxExporter.ExportToBytes(network, OnnxExportNames.Default,
+        var parity = OnnxParity.Run(network, pixels,
             Enumerable.Range(0, network.ClassCount).Select(i => $"class {i}").ToArray());
-        using var session = new InferenceSession(model);
-        var shape = pixels.shape.Select(d => (int)d).ToArray();
-        var inputTensor = new DenseTensor<float>(pixels.data<float>().ToArray(), shape);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxExportNames.Default.Pixels, inputTensor)]);
-        float[] onnx = results.First(r => r.Name == OnnxExportNames.Default.Probabilities).AsEnumerable<float>().ToArray();
-        long[] predicted = results.First(r => r.Name == OnnxExportNames.Default.PredictedIndex)
-            .AsEnumerable<long>().ToArray();
 
         int classes = network.ClassCount;
-        for (int row = 0; row < predicted.Length; row++)
+        for (int row = 0; row < parity.PredictedIndex.Length; row++)
         {
-            var rowScores = expected.Skip(row * classes).Take(classes).ToArray();
-            Assert.Equal(Array.IndexOf(rowScores, rowScores.Max()), (int)predicted[row]);
+            var rowScores = parity.Torch.Skip(row * classes).Take(classes).ToArray();
+            Assert.Equal(Array.IndexOf(rowScores, rowScores.Max()), (int)parity.PredictedIndex[row]);
         }
-        return (expected, onnx);
+        return (parity.Torch, parity.Onnx);
     }
 
     private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();

@@ -1,9 +1,6 @@
 using Hffer.MLNet.Modeling;
-using Hffer.MLNet.Onnx;
 using Hffer.MLNet.Tests.Weights;
 using Hffer.MLNet.Weights;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -24,23 +21,13 @@ public class PretrainedExportTests
         network.eval();
         using var pixels = TestNetworks.Pixels(batch: 1, 224, seed: 12);
 
-        float[] expected;
-        using (no_grad())
-        using (var logits = network.call(ImageNormalization.Apply(pixels)))
-            expected = logits.softmax(1).data<float>().ToArray();
-        var model = HfferOnnxExporter.Build(network, OnnxExportNames.Default);
-        using var stream = new MemoryStream();
-        model.WriteTo(stream);
-        using var session = new InferenceSession(stream.ToArray());
-        var input = new DenseTensor<float>(pixels.data<float>().ToArray(), [1, 3, 224, 224]);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor("pixels", input)]);
-        float[] onnx = results.First(r => r.Name == "Score").AsEnumerable<float>().ToArray();
+        var parity = OnnxParity.Run(network, pixels);
 
-        double difference = expected.Zip(onnx, (a, b) => Math.Abs(a - b)).Max();
-        var operators = model.Graph.Nodes.GroupBy(n => n.OpType).OrderBy(g => g.Key, StringComparer.Ordinal)
+        double difference = parity.MaxAbsDifference;
+        var operators = parity.Model.Graph.Nodes.GroupBy(n => n.OpType).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"{g.Key} {g.Count()}");
-        Console.WriteLine($"paper preset, official-layout weights: {stream.Length:N0} bytes, max |diff| {difference:E2}, " +
-            $"{model.Graph.Nodes.Count} nodes: {string.Join(", ", operators)}");
+        Console.WriteLine($"paper preset, official-layout weights: {parity.ModelBytes:N0} bytes, max |diff| " +
+            $"{difference:E2}, {parity.Model.Graph.Nodes.Count} nodes: {string.Join(", ", operators)}");
         Assert.True(difference <= 1e-4, $"max |diff| = {difference}");
     }
 }
