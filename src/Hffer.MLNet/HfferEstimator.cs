@@ -80,18 +80,13 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             message => channel.Warning(MessageSensitivity.None, message));
         var settings = CreateSettings(architecture, classNames.Count, device);
 
-        var history = new List<HfferEpochMetrics>();
-        var trainer = new HfferTrainer(settings, Info);
-        using var network = trainer.Train(images, validation, metrics =>
-        {
-            history.Add(metrics);
-            _options.EpochCompleted?.Invoke(metrics);
-        }, _options.CancellationToken);
+        var trainer = new HfferTrainer(settings, Info, message => channel.Warning(MessageSensitivity.None, message));
+        using var network = trainer.Train(images, validation, _options.CancellationToken);
 
         byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames, classNames);
         Info($"Exported the trained network to ONNX ({onnx.Length:N0} bytes).");
         var scoring = pipeline.Build(input, onnx, classNames);
-        return new HfferTransformer(scoring, onnx, classNames, architecture, history, trainer.BestEpoch);
+        return new HfferTransformer(scoring, onnx, classNames, architecture, trainer.History, trainer.BestEpoch);
     }
 
     /// <summary>The input schema plus the score and predicted-label columns.</summary>
@@ -152,6 +147,14 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             EarlyStoppingPatience = _options.EarlyStoppingPatience,
             EarlyStoppingMinDelta = _options.EarlyStoppingMinDelta,
             BalanceClasses = _options.BalanceClasses,
+            ProgressEveryNSteps = _options.ProgressEveryNSteps,
+            FeatureCache = _options.FeatureCache,
+            FeatureCacheDirectory = _options.ResolveFeatureCacheDirectory(),
+            AugmentFrozenBranch = _options.AugmentFrozenBranch,
+            CheckpointDirectory = _options.CheckpointDirectory,
+            ResumeFromCheckpoint = _options.ResumeFromCheckpoint,
+            EpochCompleted = _options.EpochCompleted,
+            ProgressReported = _options.ProgressReported,
         };
 
     private KeyDataViewType CheckInputSchema(DataViewSchema schema)

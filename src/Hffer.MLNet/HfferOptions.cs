@@ -116,6 +116,55 @@ public sealed class HfferOptions
     public Action<HfferEpochMetrics>? EpochCompleted;
 
     /// <summary>
+    /// Called every <see cref="ProgressEveryNSteps"/> optimizer steps with the epoch's running loss and accuracy,
+    /// images per second and the estimated time left (also written to <c>MLContext.Log</c>).
+    /// </summary>
+    public Action<HfferTrainingProgress>? ProgressReported;
+
+    /// <summary>Optimizer steps between <see cref="ProgressReported"/> reports; 0 reports whole epochs only.</summary>
+    public int ProgressEveryNSteps = 50;
+
+    /// <summary>
+    /// Where the frozen DINOv2 branch's features are kept between epochs (default: computed once, in memory). The
+    /// branch never trains, so caching changes no result, only the time: it removes the frozen forward pass, most of
+    /// the paper network's forward cost, from every step after the first epoch's.
+    /// </summary>
+    /// <remarks>
+    /// The cache is bypassed when <see cref="AugmentFrozenBranch"/> is set together with <see cref="RandomShift"/> or
+    /// <see cref="RandomErasing"/>, because the frozen branch's input then differs in every step. Flipping never
+    /// bypasses it: each image's mirror image is cached too.
+    /// </remarks>
+    public FeatureCacheMode FeatureCache = FeatureCacheMode.Memory;
+
+    /// <summary>
+    /// Folder of the <see cref="FeatureCacheMode.Disk"/> cache; null uses <c>~/.cache/hffer-mlnet/features</c>.
+    /// Entries are keyed by image content and frozen-weight identity, so one folder serves many data sets and runs.
+    /// </summary>
+    public string? FeatureCacheDirectory;
+
+    /// <summary>
+    /// Whether random shifts and erasing also change the frozen branch's input, as when one augmented tensor feeds
+    /// both branches (POSTER's pipeline). Off by default: the frozen branch sees each image or its mirror image, the
+    /// trainable IR50 branch sees every augmentation, and the features can be cached. On bypasses the cache.
+    /// </summary>
+    public bool AugmentFrozenBranch;
+
+    /// <summary>
+    /// Folder where a checkpoint (trainable weights, Adam state, best validation epoch, metrics, epoch number) is
+    /// written after every epoch, atomically; null writes none. The frozen DINOv2 weights are not stored: they come
+    /// from <see cref="Dinov2Checkpoint"/> (or the seed) again, and a checkpoint refuses other frozen weights.
+    /// </summary>
+    public string? CheckpointDirectory;
+
+    /// <summary>
+    /// Continue from the checkpoint in <see cref="CheckpointDirectory"/> when one is there: training goes on with the
+    /// epoch after the saved one and, with the same data and options, ends with exactly the weights of an
+    /// uninterrupted run. Raise <see cref="Epochs"/> to train a finished run longer. Without a checkpoint training
+    /// starts at epoch 1.
+    /// </summary>
+    public bool ResumeFromCheckpoint;
+
+    /// <summary>
     /// Stops training within one step. After at least one finished epoch <c>Fit</c> returns the model so far (the best
     /// validation epoch when there is validation data, else the current weights); before that it throws
     /// <see cref="OperationCanceledException"/>.
@@ -126,6 +175,10 @@ public sealed class HfferOptions
     public HfferArchitecture ResolveArchitecture() => Architecture ?? (Preset == HfferPreset.Paper
         ? HfferArchitecture.Paper
         : HfferArchitecture.Small);
+
+    /// <summary>The folder of the disk feature cache in effect.</summary>
+    public string ResolveFeatureCacheDirectory() => FeatureCacheDirectory ?? Path.Combine(
+        Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "hffer-mlnet", "features");
 
     /// <summary>The learning rate in effect.</summary>
     public double ResolveLearningRate() => LearningRate ?? (Preset == HfferPreset.Paper && Architecture is null
@@ -162,6 +215,14 @@ public sealed class HfferOptions
             throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Expected 0 or more.");
         if (LabelSmoothing is not (>= 0 and < 1))
             throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "Expected [0, 1).");
+        if (ProgressEveryNSteps < 0)
+            throw new ArgumentOutOfRangeException(nameof(ProgressEveryNSteps), ProgressEveryNSteps, "Expected 0 or more.");
+        if (!Enum.IsDefined(FeatureCache))
+            throw new ArgumentOutOfRangeException(nameof(FeatureCache), FeatureCache, "Unknown cache mode.");
+        if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointDirectory))
+            throw new ArgumentException(
+                $"{nameof(ResumeFromCheckpoint)} needs {nameof(CheckpointDirectory)}, the folder holding the checkpoint.",
+                nameof(ResumeFromCheckpoint));
         if (SmoothedLossWeight is not (>= 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(SmoothedLossWeight), SmoothedLossWeight, "Expected [0, 1].");
         ResolveArchitecture().Validate();

@@ -1,3 +1,4 @@
+using Hffer.MLNet.IO;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Training;
 using Microsoft.ML;
@@ -53,9 +54,7 @@ public sealed class HfferTransformer : ITransformer, IDisposable
     public void SaveOnnx(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, _onnxModel);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllBytes(path, _onnxModel);
     }
 
     /// <inheritdoc />

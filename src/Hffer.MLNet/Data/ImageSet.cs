@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,6 +30,23 @@ internal sealed class ImageSet
     public IReadOnlyList<int> Labels { get; }
 
     private int ImageBytes => 3 * ImageSize * ImageSize;
+
+    /// <summary>The planar RGB bytes of image <paramref name="index"/>.</summary>
+    public ReadOnlySpan<byte> Image(int index) => _pixels.AsSpan(index * ImageBytes, ImageBytes);
+
+    /// <summary>
+    /// SHA-256 of the image size, every image's pixels and every label, in order: two sets with the same value
+    /// train identically.
+    /// </summary>
+    public string ContentHash()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(BitConverter.GetBytes(ImageSize));
+        hash.AppendData(_pixels);
+        foreach (int label in Labels)
+            hash.AppendData(BitConverter.GetBytes(label));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 
     /// <summary>The images at <paramref name="indices"/> as float 0-255 values [n, 3, S, S] on <paramref name="device"/>.</summary>
     public Tensor Pixels(ReadOnlySpan<int> indices, Device device)

@@ -72,17 +72,44 @@ internal sealed class HfferNetwork : Module<Tensor, Tensor>
     /// <summary>The parameters the optimizer updates (everything but the frozen DINOv2 branch).</summary>
     public IEnumerable<Parameter> TrainableParameters() => parameters().Where(p => p.requires_grad);
 
+    /// <summary>State-dict key prefix of the frozen branch.</summary>
+    public const string FrozenPrefix = nameof(dinov2) + ".";
+
+    /// <summary>The state-dict entries that training can change: everything outside the frozen branch.</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> TrainableState() =>
+        state_dict().Where(e => !e.Key.StartsWith(FrozenPrefix, StringComparison.Ordinal));
+
     public override Tensor forward(Tensor image)
+    {
+        using var prior = PriorTokens(image);
+        return Classify(image, prior);
+    }
+
+    /// <summary>
+    /// The frozen branch's tokens X_do [B, grid², dim] for normalized images: DINOv2 patch map pooled to the token
+    /// grid, before the trainable positional embedding. They never depend on training, which is what lets the
+    /// trainer cache them.
+    /// </summary>
+    public Tensor PriorTokens(Tensor image)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        int grid = Architecture.TokenGrid;
+        return Tokens.FromMap(nn.functional.adaptive_avg_pool2d(dinov2.call(image), [grid, grid]))
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Logits for normalized images given the frozen branch's tokens of the same images (from
+    /// <see cref="PriorTokens"/>, possibly of a differently augmented copy of them).
+    /// </summary>
+    public Tensor Classify(Tensor image, Tensor priorTokens)
     {
         using var scope = NewDisposeScope();
         int grid = Architecture.TokenGrid;
 
         var ir = Tokens.FromMap(ir_embed.call(ir_conv.call(ir50.call(image))));
-        Tensor dino;
-        using (no_grad())
-        {
-            dino = Tokens.FromMap(nn.functional.adaptive_avg_pool2d(dinov2.call(image), [grid, grid]));
-        }
+        var dino = priorTokens;
         if (pos_embed_ir is not null && pos_embed_do is not null)
         {
             ir = ir + pos_embed_ir;

@@ -10,15 +10,19 @@ namespace Hffer.MLNet.Training;
 /// </summary>
 internal static class Augmentation
 {
-    /// <summary>Mirrors each image left-right with probability 1/2.</summary>
-    public static Tensor FlipHorizontally(Tensor pixels, Random random)
+    /// <summary>Draws, for each of <paramref name="count"/> images, whether it is mirrored (probability 1/2).</summary>
+    public static bool[] ChooseMirrors(int count, Random random)
     {
-        long count = pixels.shape[0];
         var chosen = new bool[count];
         for (int i = 0; i < count; i++)
             chosen[i] = random.NextDouble() < 0.5;
+        return chosen;
+    }
 
-        using var mask = tensor(chosen, device: pixels.device).reshape(count, 1, 1, 1);
+    /// <summary>Mirrors left-right the images of <paramref name="pixels"/> whose flag in <paramref name="chosen"/> is set.</summary>
+    public static Tensor Mirror(Tensor pixels, bool[] chosen)
+    {
+        using var mask = tensor(chosen, device: pixels.device).reshape(chosen.Length, 1, 1, 1);
         using var flipped = pixels.flip(3);
         return where(mask, flipped, pixels);
     }

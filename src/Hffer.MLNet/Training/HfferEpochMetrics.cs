@@ -26,7 +26,7 @@ public sealed record HfferEpochMetrics
     /// <summary>Wall time of the epoch.</summary>
     public required TimeSpan Duration { get; init; }
 
-    /// <summary>Wall time since training started.</summary>
+    /// <summary>Wall time since training started, including the runs a resumed training continues.</summary>
     public required TimeSpan Elapsed { get; init; }
 
     /// <summary>Mean hybrid loss on the validation images (no augmentation), when there are any.</summary>
@@ -35,18 +35,21 @@ public sealed record HfferEpochMetrics
     /// <summary>Accuracy on the validation images, when there are any.</summary>
     public double? ValidationAccuracy { get; init; }
 
-    /// <summary>Estimated time to the last epoch, from the mean epoch time so far.</summary>
-    public TimeSpan EstimatedRemaining => Epoch == 0 ? TimeSpan.Zero : Elapsed / Epoch * (Epochs - Epoch);
+    /// <summary>Estimated time to the last epoch, from the mean epoch time of this run (early stopping may end sooner).</summary>
+    public TimeSpan EstimatedRemaining { get; init; }
+
+    /// <summary>Whether this epoch's weights are the best on validation data so far (and so the ones kept).</summary>
+    public bool IsBest { get; init; }
 
     /// <inheritdoc />
     public override string ToString()
     {
         var invariant = CultureInfo.InvariantCulture;
         string validation = ValidationAccuracy is { } accuracy
-            ? string.Create(invariant, $"val loss {ValidationLoss:F4}  val acc {accuracy:P1}  ")
+            ? string.Create(invariant, $"val loss {ValidationLoss:F4}  val acc {accuracy:P1}{(IsBest ? " *" : "")}  ")
             : "";
         return string.Create(invariant, $"epoch {Epoch,3}/{Epochs}  loss {TrainLoss:F4}  train acc {TrainAccuracy:P1}  ")
             + validation + string.Create(invariant, $"lr {LearningRate:E2}  {ImagesPerSecond,6:F1} img/s  ")
-            + string.Create(invariant, $"{Duration.TotalSeconds,5:F1} s  eta {EstimatedRemaining:mm\\:ss}");
+            + string.Create(invariant, $"{Duration.TotalSeconds,5:F1} s  eta ") + Durations.Format(EstimatedRemaining);
     }
 }

@@ -1,176 +1,352 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Hffer.MLNet.Data;
+using Hffer.MLNet.IO;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Native;
 using Hffer.MLNet.Weights;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Hffer.MLNet.Training;
 
 /// <summary>
-/// Trains an <see cref="HfferNetwork"/> from scratch on an <see cref="ImageSet"/>: Adam on everything but the
-/// frozen DINOv2 branch, the hybrid loss, ExponentialLR stepped once per epoch, and the configured flips, shifts
-/// and random erasing.
+/// Trains an <see cref="HfferNetwork"/> on an <see cref="ImageSet"/>: Adam on everything but the frozen DINOv2
+/// branch, the hybrid loss, an exponentially decaying learning rate per epoch, the configured flips, shifts and random
+/// erasing, cached prior features, validation with best-epoch restore and early stopping, per-epoch checkpoints and
+/// resuming from them. One instance trains once.
 /// </summary>
-internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log)
+/// <remarks>
+/// Every epoch draws its shuffling, augmentation and drop-path randomness from streams seeded by (seed, epoch), and
+/// its learning rate is lr x decay^(epoch - 1); so an epoch depends only on the weights and optimizer state it starts
+/// from, which is what makes a resumed run end with the same weights as an uninterrupted one.
+/// </remarks>
+internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log, Action<string>? warn = null)
 {
-    /// <summary>Runs every epoch and returns the network in evaluation mode on the CPU.</summary>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired; checked every step.</exception>
-    /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
-    /// <remarks>
-    /// With <paramref name="validation"/> images, each epoch is scored on them and the weights of the epoch with the
-    /// best validation accuracy are restored at the end (and on cancellation); early stopping watches the same
-    /// accuracy. Cancellation after at least one finished epoch stops within one step and returns the model so far.
-    /// </remarks>
-    public HfferNetwork Train(ImageSet images, ImageSet? validation, Action<HfferEpochMetrics>? epochCompleted,
-        CancellationToken cancellation)
-    {
-        if (images.Count == 0)
-            throw new InvalidOperationException("The training data has no rows.");
+    private readonly List<HfferEpochMetrics> _history = [];
+    private readonly Action<string> _warn = warn ?? log;
 
-        // Seeding before construction makes initial weights, drop-path masks and augmentation repeatable.
-        torch.manual_seed(settings.Seed);
-        if (settings.Device.type == DeviceType.CUDA)
-            torch.cuda.manual_seed_all(settings.Seed);
-        var shuffler = new Random(settings.Seed);
-
-        var network = new HfferNetwork(settings.Architecture, settings.ClassCount);
-        try
-        {
-            LoadPretrained(network);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        network.to(settings.Device);
-        var optimizer = optim.Adam(network.TrainableParameters(), settings.LearningRate,
-            weight_decay: settings.WeightDecay);
-        var scheduler = optim.lr_scheduler.ExponentialLR(optimizer, settings.LearningRateDecay);
-        using var classWeights = settings.BalanceClasses
-            ? tensor(HybridLoss.BalancedClassWeights(images.Labels, settings.ClassCount), device: settings.Device)
-            : null;
-        var loss = new HybridLoss(settings.LabelSmoothing, settings.SmoothedLossWeight, classWeights);
-
-        var order = Enumerable.Range(0, images.Count).ToArray();
-        var total = Stopwatch.StartNew();
-        var best = new BestEpochTracker(settings.EarlyStoppingMinDelta);
-        int completedEpochs = 0;
-        try
-        {
-            for (int epoch = 1; epoch <= settings.Epochs; epoch++)
-            {
-                double learningRate = optimizer.ParamGroups.First().LearningRate;
-                var epochClock = Stopwatch.StartNew();
-                network.train();
-                shuffler.Shuffle(order);
-
-                double lossSum = 0;
-                long correct = 0;
-                int steps = (images.Count + settings.BatchSize - 1) / settings.BatchSize;
-                for (int step = 0; step < steps; step++)
-                {
-                    if (cancellation.IsCancellationRequested && completedEpochs > 0)
-                        break;
-                    cancellation.ThrowIfCancellationRequested();
-                    var batch = order.AsSpan(step * settings.BatchSize,
-                        Math.Min(settings.BatchSize, images.Count - step * settings.BatchSize));
-
-                    int offset = step * settings.BatchSize, length = batch.Length;
-                    var (batchLoss, batchCorrect) = QuietGarbageCollector.Run(() =>
-                        Step(network, optimizer, loss, images, order.AsSpan(offset, length), shuffler));
-                    if (!double.IsFinite(batchLoss))
-                        throw new InvalidOperationException(
-                            $"The training loss became {batchLoss} at epoch {epoch}, step {step + 1}; training stopped. " +
-                            "Lower the learning rate or check the input images.");
-
-                    lossSum += batchLoss * batch.Length;
-                    correct += batchCorrect;
-                    if ((step + 1) % settings.LogEveryNSteps == 0)
-                        log($"epoch {epoch} step {step + 1}/{steps}: loss {batchLoss:F4}");
-                }
-
-                if (cancellation.IsCancellationRequested)
-                {
-                    log($"Training cancelled during epoch {epoch}; keeping the model of epoch {best.Epoch ?? completedEpochs}.");
-                    break;
-                }
-
-                scheduler.step();
-                var (validationLoss, validationAccuracy) = validation is null
-                    ? ((double?)null, (double?)null)
-                    : Evaluate(network, loss, validation);
-                var metrics = new HfferEpochMetrics
-                {
-                    Epoch = epoch,
-                    Epochs = settings.Epochs,
-                    TrainLoss = lossSum / images.Count,
-                    TrainAccuracy = (double)correct / images.Count,
-                    LearningRate = learningRate,
-                    ImagesPerSecond = images.Count / epochClock.Elapsed.TotalSeconds,
-                    Duration = epochClock.Elapsed,
-                    Elapsed = total.Elapsed,
-                    ValidationLoss = validationLoss,
-                    ValidationAccuracy = validationAccuracy,
-                };
-                completedEpochs = epoch;
-                log(metrics.ToString());
-                if (validationAccuracy is { } accuracy && best.Offer(epoch, accuracy, network))
-                    log($"epoch {epoch} is the best so far (validation accuracy {accuracy:P2}).");
-                epochCompleted?.Invoke(metrics);
-
-                if (settings.EarlyStoppingPatience is { } patience && best.EpochsSinceBest(epoch) >= patience)
-                {
-                    log($"Early stopping after epoch {epoch}: no validation gain for {patience} epoch(s).");
-                    break;
-                }
-            }
-
-            if (best.Epoch is { } bestEpoch)
-            {
-                best.Restore(network);
-                BestEpoch = bestEpoch;
-                log($"Restored the weights of epoch {bestEpoch} (best validation accuracy {best.Accuracy:P2}).");
-            }
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        finally
-        {
-            optimizer.Dispose();
-            best.Dispose();
-        }
-
-        network.eval();
-        network.to(CPU);
-        return network;
-    }
+    private HfferNetwork _network = null!;
+    private OptimizerHelper _optimizer = null!;
+    private BestEpochTracker _best = null!;
+    private HybridLoss _loss = null!;
+    private PriorFeatureCache? _trainingFeatures;
+    private PriorFeatureCache? _validationFeatures;
+    private string _frozenBranch = "";
+    private string _trainingData = "";
 
     /// <summary>The epoch whose weights were kept, when validation chose one.</summary>
     public int? BestEpoch { get; private set; }
 
+    /// <summary>Metrics of every finished epoch, including those of the run a resumed training continues.</summary>
+    public IReadOnlyList<HfferEpochMetrics> History => _history;
+
     /// <summary>What loading the configured checkpoints did, in load order.</summary>
     public List<WeightLoadReport> WeightReports { get; } = [];
 
-    private void LoadPretrained(HfferNetwork network)
+    /// <summary>Where the per-epoch checkpoint goes, when checkpoints are on.</summary>
+    public string? CheckpointPath => settings.CheckpointDirectory is { } folder
+        ? Path.Combine(folder, TrainingCheckpoint.FileName)
+        : null;
+
+    /// <summary>Trains and returns the network in evaluation mode on the CPU.</summary>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellation"/> fired before the first training step; later it stops within one step and the
+    /// model so far is returned (the best validated epoch when there is one, else the current weights).
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last checkpoint stays.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to another network.</exception>
+    public HfferNetwork Train(ImageSet images, ImageSet? validation, CancellationToken cancellation)
     {
-        if (settings.Dinov2Checkpoint is { } dinov2)
-            WeightReports.Add(PretrainedWeights.LoadDinov2(network.dinov2, dinov2, settings.StrictWeightLoading));
-        if (settings.Ir50Checkpoint is { } ir50)
-            WeightReports.Add(PretrainedWeights.LoadIr50(network.ir50, ir50, settings.Architecture.Ir50StageUnits,
-                settings.StrictWeightLoading));
-        foreach (var report in WeightReports)
-            log(report.ToString());
+        if (images.Count == 0)
+            throw new InvalidOperationException("The training data has no rows.");
+
+        // Seeding before construction makes the initial weights repeatable; epochs reseed for themselves.
+        torch.manual_seed(settings.Seed);
+        if (settings.Device.type == DeviceType.CUDA)
+            torch.cuda.manual_seed_all(settings.Seed);
+
+        _network = CreateNetwork();
+        _best = new BestEpochTracker(settings.EarlyStoppingMinDelta);
+        using var classWeights = settings.BalanceClasses
+            ? tensor(HybridLoss.BalancedClassWeights(images.Labels, settings.ClassCount), device: settings.Device)
+            : null;
+        _loss = new HybridLoss(settings.LabelSmoothing, settings.SmoothedLossWeight, classWeights);
+        try
+        {
+            _optimizer = optim.Adam(_network.TrainableParameters(), settings.LearningRate,
+                weight_decay: settings.WeightDecay);
+            _frozenBranch = FrozenBranchIdentity.Compute(_network);
+            _trainingData = images.ContentHash();
+            int lastFinished = Resume();
+
+            _trainingFeatures = CacheFeatures(images, settings.HorizontalFlip, "the training images", cancellation);
+            if (validation is not null)
+                _validationFeatures = CacheFeatures(validation, false, "the validation images", cancellation);
+            RunEpochs(images, validation, lastFinished + 1, cancellation);
+
+            if (_best.Epoch is { } bestEpoch)
+            {
+                _best.Restore(_network);
+                BestEpoch = bestEpoch;
+                log($"Kept the weights of epoch {bestEpoch} (best validation accuracy {_best.Accuracy:P2}).");
+            }
+        }
+        catch
+        {
+            _network.Dispose();
+            throw;
+        }
+        finally
+        {
+            _optimizer?.Dispose();
+            _best.Dispose();
+        }
+
+        _network.eval();
+        _network.to(CPU);
+        return _network;
     }
 
-    private (double Loss, double Accuracy) Evaluate(HfferNetwork network, HybridLoss loss, ImageSet validation)
+    private void RunEpochs(ImageSet images, ImageSet? validation, int firstEpoch, CancellationToken cancellation)
     {
-        network.eval();
+        int stepsPerEpoch = (images.Count + settings.BatchSize - 1) / settings.BatchSize;
+        var runClock = Stopwatch.StartNew();
+        var earlier = _history.LastOrDefault()?.Elapsed ?? TimeSpan.Zero;
+        long stepsThisRun = 0;
+
+        for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
+        {
+            if (settings.EarlyStoppingPatience is { } patience && _best.EpochsSinceBest(epoch - 1) >= patience)
+            {
+                log($"Early stopping after epoch {epoch - 1}: no validation gain above " +
+                    $"{settings.EarlyStoppingMinDelta:P2} for {patience} epoch(s).");
+                return;
+            }
+
+            var random = new Random(EpochSeed(epoch));
+            torch.manual_seed(EpochSeed(epoch));
+            double learningRate = settings.LearningRate * Math.Pow(settings.LearningRateDecay, epoch - 1);
+            foreach (var group in _optimizer.ParamGroups)
+                group.LearningRate = learningRate;
+            _network.train();
+            var order = Enumerable.Range(0, images.Count).ToArray();
+            random.Shuffle(order);
+
+            var epochClock = Stopwatch.StartNew();
+            double lossSum = 0;
+            long correct = 0;
+            int seen = 0;
+            for (int step = 0; step < stepsPerEpoch; step++)
+            {
+                if (cancellation.IsCancellationRequested)
+                {
+                    if (stepsThisRun == 0 && _history.Count == 0)
+                        cancellation.ThrowIfCancellationRequested();
+                    log(_best.Epoch is { } kept
+                        ? $"Training cancelled in epoch {epoch}, step {step + 1}; returning the best epoch, {kept}."
+                        : $"Training cancelled in epoch {epoch}, step {step + 1}; returning the weights so far.");
+                    return;
+                }
+
+                int offset = step * settings.BatchSize, length = Math.Min(settings.BatchSize, images.Count - offset);
+                var (batchLoss, batchCorrect) = QuietGarbageCollector.Run(() =>
+                    Step(images, order.AsSpan(offset, length), random));
+                if (!double.IsFinite(batchLoss))
+                    throw new InvalidOperationException(
+                        $"The training loss became {batchLoss} at epoch {epoch}, step {step + 1}; training stopped. " +
+                        "Lower the learning rate or check the input images." + CheckpointNote());
+
+                lossSum += batchLoss * length;
+                correct += batchCorrect;
+                seen += length;
+                stepsThisRun++;
+                if (settings.ProgressEveryNSteps > 0 && (step + 1) % settings.ProgressEveryNSteps == 0)
+                {
+                    long stepsLeft = stepsPerEpoch - step - 1 + (long)stepsPerEpoch * (settings.Epochs - epoch);
+                    ReportProgress(new HfferTrainingProgress
+                    {
+                        Epoch = epoch,
+                        Epochs = settings.Epochs,
+                        Step = step + 1,
+                        StepsPerEpoch = stepsPerEpoch,
+                        ImagesPerSecond = seen / epochClock.Elapsed.TotalSeconds,
+                        TrainLoss = lossSum / seen,
+                        TrainAccuracy = (double)correct / seen,
+                        ValidationAccuracy = _history.LastOrDefault()?.ValidationAccuracy,
+                        LearningRate = learningRate,
+                        Elapsed = earlier + runClock.Elapsed,
+                        EstimatedRemaining = runClock.Elapsed / stepsThisRun * stepsLeft,
+                    });
+                }
+            }
+
+            var trainingTime = epochClock.Elapsed;
+            var (validationLoss, validationAccuracy) = validation is null
+                ? ((double?)null, (double?)null)
+                : Evaluate(validation);
+            bool isBest = validationAccuracy is { } accuracy && _best.Offer(epoch, accuracy, _network);
+            int epochsThisRun = epoch - firstEpoch + 1;
+            var metrics = new HfferEpochMetrics
+            {
+                Epoch = epoch,
+                Epochs = settings.Epochs,
+                TrainLoss = lossSum / images.Count,
+                TrainAccuracy = (double)correct / images.Count,
+                LearningRate = learningRate,
+                ImagesPerSecond = images.Count / trainingTime.TotalSeconds,
+                Duration = epochClock.Elapsed,
+                Elapsed = earlier + runClock.Elapsed,
+                EstimatedRemaining = runClock.Elapsed / epochsThisRun * (settings.Epochs - epoch),
+                ValidationLoss = validationLoss,
+                ValidationAccuracy = validationAccuracy,
+                IsBest = isBest,
+            };
+            _history.Add(metrics);
+            log(metrics.ToString());
+            SaveCheckpoint(epoch);
+            settings.EpochCompleted?.Invoke(metrics);
+        }
+    }
+
+    private void ReportProgress(HfferTrainingProgress progress)
+    {
+        log(progress.ToString());
+        settings.ProgressReported?.Invoke(progress);
+    }
+
+    /// <summary>A seed for epoch <paramref name="epoch"/>'s random streams, mixed from the run's seed (SplitMix64).</summary>
+    private int EpochSeed(int epoch)
+    {
+        ulong mixed = (ulong)(uint)settings.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch;
+        mixed = (mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9UL;
+        mixed = (mixed ^ (mixed >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((mixed ^ (mixed >> 31)) & int.MaxValue);
+    }
+
+    private HfferNetwork CreateNetwork()
+    {
+        var network = new HfferNetwork(settings.Architecture, settings.ClassCount);
+        try
+        {
+            if (settings.Dinov2Checkpoint is { } dinov2)
+                WeightReports.Add(PretrainedWeights.LoadDinov2(network.dinov2, dinov2, settings.StrictWeightLoading));
+            if (settings.Ir50Checkpoint is { } ir50)
+                WeightReports.Add(PretrainedWeights.LoadIr50(network.ir50, ir50, settings.Architecture.Ir50StageUnits,
+                    settings.StrictWeightLoading));
+            foreach (var report in WeightReports)
+                log(report.ToString());
+            network.to(settings.Device);
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    private PriorFeatureCache? CacheFeatures(ImageSet images, bool withMirrors, string description,
+        CancellationToken cancellation)
+    {
+        if (!settings.UsesFeatureCache)
+        {
+            log(settings.FeatureCache == FeatureCacheMode.None
+                ? "Prior feature cache off: the frozen branch runs on every step."
+                : "Prior feature cache bypassed: shifts and random erasing reach the frozen branch " +
+                  "(AugmentFrozenBranch), so its input changes every step.");
+            return null;
+        }
+
+        int length = PriorFeatureCache.FeatureLength(settings.Architecture);
+        IPriorFeatureStore store = settings.FeatureCache == FeatureCacheMode.Disk
+            ? new DiskFeatureStore(settings.FeatureCacheDirectory!, _frozenBranch, images, length)
+            : new MemoryFeatureStore(images.Count, length);
+        return PriorFeatureCache.Fill(_network, images, withMirrors, store, settings.Device, description, log,
+            cancellation);
+    }
+
+    /// <summary>Loads the checkpoint when resuming; returns the last epoch it finished (0 when starting anew).</summary>
+    private int Resume()
+    {
+        if (CheckpointPath is not { } path)
+            return 0;
+        AtomicFile.RemoveLeftovers(path);
+        if (!File.Exists(path))
+        {
+            if (settings.ResumeFromCheckpoint)
+                log($"No checkpoint at {path} yet; training starts at epoch 1.");
+            return 0;
+        }
+        if (!settings.ResumeFromCheckpoint)
+        {
+            _warn($"{path} exists and is replaced after the first epoch; set ResumeFromCheckpoint to continue from it.");
+            return 0;
+        }
+
+        var info = TrainingCheckpoint.Restore(path, _network, _optimizer, _best, CheckCompatible);
+        _history.AddRange(info.History);
+        log($"Resumed from {path}: epoch {info.Epoch} of {settings.Epochs} finished" +
+            (info.BestEpoch is { } best ? $", best validation epoch {best}." : "."));
+        return info.Epoch;
+    }
+
+    private void CheckCompatible(string path, TrainingCheckpointInfo info)
+    {
+        void Refuse(string what, object expected, object found) => throw new InvalidDataException(
+            $"Cannot resume from {path}: its {what} is {found}, this training has {expected}.");
+
+        string architecture = JsonSerializer.Serialize(settings.Architecture);
+        if (info.Architecture != architecture)
+            Refuse("architecture", architecture, info.Architecture);
+        if (info.ClassCount != settings.ClassCount)
+            Refuse("class count", settings.ClassCount, info.ClassCount);
+        if (info.FrozenBranch != _frozenBranch)
+            Refuse("frozen DINOv2 branch (weights identity)", _frozenBranch, info.FrozenBranch);
+
+        // These change the run's course but not what can be loaded: continuing is the user's call.
+        if (info.TrainingData != _trainingData)
+            _warn($"{path} was trained on other images (or another validation split); continuing on these.");
+        if (info.Seed != settings.Seed || info.BatchSize != settings.BatchSize
+            || info.LearningRate != settings.LearningRate || info.LearningRateDecay != settings.LearningRateDecay)
+            _warn($"{path} was trained with seed {info.Seed}, batch {info.BatchSize}, learning rate " +
+                $"{info.LearningRate} x {info.LearningRateDecay}; continuing with this run's settings.");
+    }
+
+    private void SaveCheckpoint(int epoch)
+    {
+        if (CheckpointPath is not { } path)
+            return;
+
+        var clock = Stopwatch.StartNew();
+        var info = new TrainingCheckpointInfo
+        {
+            Epoch = epoch,
+            Architecture = JsonSerializer.Serialize(settings.Architecture),
+            ClassCount = settings.ClassCount,
+            FrozenBranch = _frozenBranch,
+            TrainingData = _trainingData,
+            Seed = settings.Seed,
+            BatchSize = settings.BatchSize,
+            LearningRate = settings.LearningRate,
+            LearningRateDecay = settings.LearningRateDecay,
+            BestEpoch = _best.Epoch,
+            BestAccuracy = _best.Epoch is null ? 0 : _best.Accuracy,
+            History = [.. _history],
+        };
+        TrainingCheckpoint.Write(path, info, _network, _optimizer, _best.Weights);
+        log($"Checkpoint of epoch {epoch} written to {path} " +
+            $"({new FileInfo(path).Length / 1e6:N1} MB, {clock.Elapsed.TotalSeconds:F1} s).");
+    }
+
+    private string CheckpointNote() => CheckpointPath is { } path && File.Exists(path)
+        ? $" The checkpoint {path} of the last finished epoch is unchanged."
+        : "";
+
+    private (double Loss, double Accuracy) Evaluate(ImageSet validation)
+    {
+        _network.eval();
         double lossSum = 0;
         long correct = 0;
         var indices = Enumerable.Range(0, validation.Count).ToArray();
@@ -183,8 +359,11 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                 using var noGrad = no_grad();
                 var batch = indices.AsSpan(offset, length);
                 var targets = validation.Targets(batch, settings.Device);
-                var logits = network.call(ImageNormalization.Apply(validation.Pixels(batch, settings.Device)));
-                return ((double)loss.Compute(logits, targets).item<float>(), logits.argmax(1).eq(targets).sum().item<long>());
+                var image = ImageNormalization.Apply(validation.Pixels(batch, settings.Device));
+                var prior = _validationFeatures?.Tokens(batch, null, settings.Device) ?? _network.PriorTokens(image);
+                var logits = _network.Classify(image, prior);
+                return ((double)_loss.Compute(logits, targets).item<float>(),
+                    logits.argmax(1).eq(targets).sum().item<long>());
             });
             lossSum += batchLoss * length;
             correct += batchCorrect;
@@ -192,26 +371,30 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         return (lossSum / validation.Count, (double)correct / validation.Count);
     }
 
-    private (double Loss, long Correct) Step(HfferNetwork network, optim.Optimizer optimizer, HybridLoss loss,
-        ImageSet images, ReadOnlySpan<int> batch, Random random)
+    private (double Loss, long Correct) Step(ImageSet images, ReadOnlySpan<int> batch, Random random)
     {
         using var scope = NewDisposeScope();
 
+        // The draw order (mirror, shift, erase) is the same with and without the cache, so both train alike.
         var pixels = images.Pixels(batch, settings.Device);
-        if (settings.HorizontalFlip)
-            pixels = Augmentation.FlipHorizontally(pixels, random);
+        bool[]? mirrored = settings.HorizontalFlip ? Augmentation.ChooseMirrors(batch.Length, random) : null;
+        if (mirrored is not null)
+            pixels = Augmentation.Mirror(pixels, mirrored);
+        var face = pixels;
         if (settings.ShiftFraction > 0)
-            pixels = Augmentation.Shift(pixels, settings.ShiftFraction, random);
+            face = Augmentation.Shift(face, settings.ShiftFraction, random);
         if (settings.ErasingProbability > 0)
-            pixels = Augmentation.Erase(pixels, settings.ErasingProbability, random);
+            face = Augmentation.Erase(face, settings.ErasingProbability, random);
         var targets = images.Targets(batch, settings.Device);
 
-        var logits = network.call(ImageNormalization.Apply(pixels));
-        var value = loss.Compute(logits, targets);
+        var prior = _trainingFeatures?.Tokens(batch, mirrored, settings.Device)
+            ?? _network.PriorTokens(ImageNormalization.Apply(settings.AugmentFrozenBranch ? face : pixels));
+        var logits = _network.Classify(ImageNormalization.Apply(face), prior);
+        var value = _loss.Compute(logits, targets);
 
-        optimizer.zero_grad();
+        _optimizer.zero_grad();
         value.backward();
-        optimizer.step();
+        _optimizer.step();
 
         long correct = logits.argmax(1).eq(targets).sum().item<long>();
         return (value.item<float>(), correct);

@@ -34,7 +34,8 @@ internal sealed record TrainingSettings
 
     public required double SmoothedLossWeight { get; init; }
 
-    public int LogEveryNSteps { get; init; } = 50;
+    /// <summary>Optimizer steps between progress reports; 0 reports epochs only.</summary>
+    public int ProgressEveryNSteps { get; init; }
 
     public string? Dinov2Checkpoint { get; init; }
 
@@ -49,4 +50,25 @@ internal sealed record TrainingSettings
 
     /// <summary>Weigh each sample's loss by N / (classes x count of its class), so rare classes count as much.</summary>
     public bool BalanceClasses { get; init; }
+
+    public FeatureCacheMode FeatureCache { get; init; } = FeatureCacheMode.Memory;
+
+    public string? FeatureCacheDirectory { get; init; }
+
+    /// <summary>Whether shifts and random erasing also reach the frozen branch's input (which rules out the cache).</summary>
+    public bool AugmentFrozenBranch { get; init; }
+
+    /// <summary>Folder for the per-epoch checkpoint; null writes none.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Whether to continue from the checkpoint in <see cref="CheckpointDirectory"/> when there is one.</summary>
+    public bool ResumeFromCheckpoint { get; init; }
+
+    public Action<HfferEpochMetrics>? EpochCompleted { get; init; }
+
+    public Action<HfferTrainingProgress>? ProgressReported { get; init; }
+
+    /// <summary>Whether the prior features can be cached: the frozen branch then sees only unchanged or mirrored images.</summary>
+    public bool UsesFeatureCache =>
+        FeatureCache != FeatureCacheMode.None && !(AugmentFrozenBranch && (ShiftFraction > 0 || ErasingProbability > 0));
 }

@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+using System.Text;
+using Hffer.MLNet.Modeling;
+using static TorchSharp.torch;
+
+namespace Hffer.MLNet.Training;
+
+/// <summary>
+/// A short hash of everything the frozen branch's output depends on: its weights, the input size and the token
+/// grid. Cached features and checkpoints carry it, so features of other weights are never reused.
+/// </summary>
+internal static class FrozenBranchIdentity
+{
+    // Bump when the way prior tokens are computed changes, so older cache folders stop matching.
+    private const string Version = "hffer-prior-tokens-1";
+
+    public static string Compute(HfferNetwork network)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var architecture = network.Architecture;
+        hash.AppendData(Encoding.UTF8.GetBytes(
+            $"{Version};input {architecture.InputSize};grid {architecture.TokenGrid};dim {architecture.VitEmbedDim}"));
+
+        foreach (var (name, value) in network.dinov2.state_dict().OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($";{name}[{string.Join(",", value.shape)}]{value.dtype}"));
+            using var onCpu = value.detach().cpu().contiguous();
+            hash.AppendData(onCpu.bytes);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
+    }
+}
