@@ -3,7 +3,11 @@
 //   dotnet run --project samples/Hffer.MLNet.Quickstart                         (420 images kept in the repository)
 //   dotnet run --project samples/Hffer.MLNet.Quickstart -- <dataset> [--preset small|paper] [--epochs N]
 //                                                           [--batch-size N] [--learning-rate X] [--seed N]
+//                                                           [--validation-fraction X] [--checkpoints <folder>]
 //                                                           [--output <folder>]
+//
+// A fifth of the training images (--validation-fraction) is held out to pick the best epoch; --checkpoints writes a
+// checkpoint after every epoch and continues from it when run again (stop it with Ctrl+C: the model so far is kept).
 //
 // A dataset folder holds train/<class>/*.jpg and test/<class>/*.jpg.
 
@@ -17,11 +21,20 @@ var settings = QuickstartSettings.Parse(args);
 Console.WriteLine($"Dataset: {settings.Dataset}");
 Console.WriteLine($"Preset: {settings.Preset}, epochs: {settings.Epochs}, batch size: {settings.BatchSize}");
 
+// Ctrl+C ends training within one step; Fit then returns the best model so far instead of throwing it away.
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = !stop.IsCancellationRequested;
+    stop.Cancel();
+};
+
 var ml = new MLContext(seed: 1);
 ml.Log += (_, e) =>
 {
     if (e.Source == "Hffer" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info
-        && !e.RawMessage.StartsWith("epoch", StringComparison.Ordinal))
+        && !e.RawMessage.StartsWith("epoch", StringComparison.Ordinal)
+        && !e.RawMessage.StartsWith("  prior features", StringComparison.Ordinal))
         Console.WriteLine($"  [{e.Source}] {e.RawMessage}");
 };
 
@@ -38,15 +51,21 @@ var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
         BatchSize = settings.BatchSize,
         LearningRate = settings.LearningRate,
         Seed = settings.Seed,
+        ValidationFraction = settings.ValidationFraction,
+        CheckpointDirectory = settings.Checkpoints,
+        ResumeFromCheckpoint = settings.Checkpoints is not null,
         EpochCompleted = metrics => Console.WriteLine("  " + metrics),
+        CancellationToken = stop.Token,
     }));
 
 Console.WriteLine("Training...");
 var clock = Stopwatch.StartNew();
 var model = pipeline.Fit(train);
-Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F0} s.");
-
 var hffer = model.LastTransformer;
+Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F0} s; " + (hffer.BestEpoch is { } best
+    ? $"kept epoch {best} of {hffer.TrainingHistory.Count} (best validation accuracy " +
+      $"{hffer.TrainingHistory.Single(m => m.Epoch == best).ValidationAccuracy:P1}), marked * above."
+    : $"kept the last epoch, {hffer.TrainingHistory.LastOrDefault()?.Epoch ?? 0}."));
 var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
 Report.Print(metrics, hffer.ClassNames);
 

@@ -5,7 +5,7 @@ namespace Hffer.MLNet.Quickstart;
 
 /// <summary>Command-line settings of the quickstart.</summary>
 internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, int Epochs, int BatchSize, string Output,
-    double? LearningRate, int Seed)
+    double? LearningRate, int Seed, double ValidationFraction, string? Checkpoints)
 {
     public static QuickstartSettings Parse(string[] args)
     {
@@ -16,6 +16,8 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
         double? learningRate = null;
         int seed = 1;
         string output = Path.GetFullPath("quickstart-output");
+        double validationFraction = 0.2;
+        string? checkpoints = null;
 
         for (int i = 0; i < args.Length; i++)
         {
@@ -28,6 +30,10 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
                 case "--learning-rate": learningRate = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--seed": seed = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--output": output = Path.GetFullPath(Value()); break;
+                case "--validation-fraction":
+                    validationFraction = double.Parse(Value(), CultureInfo.InvariantCulture);
+                    break;
+                case "--checkpoints": checkpoints = Path.GetFullPath(Value()); break;
                 case var flag when flag.StartsWith("--", StringComparison.Ordinal):
                     throw new ArgumentException($"Unknown option {flag}.");
                 default: dataset = Path.GetFullPath(args[i]); break;
@@ -35,6 +41,7 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
         }
 
         // The bundled 280 training images need many passes; a large dataset needs fewer.
-        return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output, learningRate, seed);
+        return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output, learningRate, seed,
+            validationFraction, checkpoints);
     }
 }

@@ -119,9 +119,7 @@ public class HfferEstimatorInputTests
         var data = Pipelines.TrainingSubset(ml, step: 7);
 
         using var model = Pipelines.Hffer(ml, options).Fit(data).LastTransformer;
-        var scores = model.Transform(ml.Transforms.LoadImages("Image", null, "ImagePath")
-                .Fit(data).Transform(ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data)))
-            .GetColumn<float[]>("Score").ToArray();
+        var scores = Pipelines.Scores(ml, model, data);
 
         Assert.Single(model.TrainingHistory);
         Assert.Equal(40, scores.Length);
@@ -129,7 +127,7 @@ public class HfferEstimatorInputTests
     }
 
     [Fact]
-    public void CancellationBeforeTheFirstEpochEndsThrows()
+    public void CancellationBeforeTheFirstStepThrows()
     {
         var ml = new MLContext();
         using var cancellation = new CancellationTokenSource();

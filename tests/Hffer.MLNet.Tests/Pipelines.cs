@@ -24,6 +24,14 @@ internal static class Pipelines
     public static IDataView TrainingSubset(MLContext ml, int step) =>
         ml.Data.LoadFromEnumerable(HfferDataCatalog.ReadImageFolder(TestData.Train).Where((_, i) => i % step == 0));
 
+    /// <summary>The Score vectors of <paramref name="model"/> on a folder-reader view (paths and text labels).</summary>
+    public static float[][] Scores(MLContext ml, ITransformer model, IDataView data)
+    {
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+        var images = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath").Fit(keyed);
+        return model.Transform(images.Transform(keyed)).GetColumn<float[]>("Score").ToArray();
+    }
+
     public static HfferOptions QuickOptions(int epochs = 1) => new()
     {
         Architecture = HfferArchitecture.Small,
