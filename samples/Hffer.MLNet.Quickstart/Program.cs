@@ -54,6 +54,7 @@ var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
         ValidationFraction = settings.ValidationFraction,
         CheckpointDirectory = settings.Checkpoints,
         ResumeFromCheckpoint = settings.Checkpoints is not null,
+        AugmentFrozenBranch = settings.AugmentFrozenBranch,
         EpochCompleted = metrics => Console.WriteLine("  " + metrics),
         CancellationToken = stop.Token,
     }));

@@ -5,7 +5,7 @@ namespace Hffer.MLNet.Quickstart;
 
 /// <summary>Command-line settings of the quickstart.</summary>
 internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, int Epochs, int BatchSize, string Output,
-    double? LearningRate, int Seed, double ValidationFraction, string? Checkpoints)
+    double? LearningRate, int Seed, double ValidationFraction, string? Checkpoints, bool AugmentFrozenBranch)
 {
     public static QuickstartSettings Parse(string[] args)
     {
@@ -18,6 +18,7 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
         string output = Path.GetFullPath("quickstart-output");
         double validationFraction = 0.2;
         string? checkpoints = null;
+        bool augmentFrozenBranch = false;
 
         for (int i = 0; i < args.Length; i++)
         {
@@ -34,6 +35,7 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
                     validationFraction = double.Parse(Value(), CultureInfo.InvariantCulture);
                     break;
                 case "--checkpoints": checkpoints = Path.GetFullPath(Value()); break;
+                case "--augment-frozen-branch": augmentFrozenBranch = true; break;
                 case var flag when flag.StartsWith("--", StringComparison.Ordinal):
                     throw new ArgumentException($"Unknown option {flag}.");
                 default: dataset = Path.GetFullPath(args[i]); break;
@@ -42,6 +44,6 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
 
         // The bundled 280 training images need many passes; a large dataset needs fewer.
         return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output, learningRate, seed,
-            validationFraction, checkpoints);
+            validationFraction, checkpoints, augmentFrozenBranch);
     }
 }
