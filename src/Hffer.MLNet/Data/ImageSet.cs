@@ -5,22 +5,32 @@ using static TorchSharp.torch;
 namespace Hffer.MLNet.Data;
 
 /// <summary>
-/// Decoded training images held in memory as planar RGB bytes (a quarter of the float size) with zero-based
-/// class indices.
+/// Decoded training images held in memory as planar RGB bytes (a quarter of the float size), one array per image so
+/// that no single array limits the set's size, with zero-based class indices.
 /// </summary>
 internal sealed class ImageSet
 {
-    private readonly byte[] _pixels;
+    private readonly byte[][] _images;
 
-    public ImageSet(byte[] pixels, int[] labels, int imageSize)
+    public ImageSet(IReadOnlyList<byte[]> images, IReadOnlyList<int> labels, int imageSize)
     {
+        if (images.Count != labels.Count)
+            throw new ArgumentException($"{images.Count} images but {labels.Count} labels.");
         int imageBytes = 3 * imageSize * imageSize;
-        if (pixels.Length != labels.Length * imageBytes)
-            throw new ArgumentException($"{pixels.Length} pixel bytes do not hold {labels.Length} images of {imageSize}.");
+        if (images.FirstOrDefault(image => image.Length != imageBytes) is { } wrong)
+            throw new ArgumentException($"An image of {wrong.Length} bytes is not 3 x {imageSize} x {imageSize}.");
 
-        _pixels = pixels;
-        Labels = labels;
+        _images = [.. images];
+        Labels = [.. labels];
         ImageSize = imageSize;
+    }
+
+    /// <summary>Splits <paramref name="pixels"/>, the images one after the other, into a set.</summary>
+    public ImageSet(byte[] pixels, IReadOnlyList<int> labels, int imageSize)
+        : this(pixels.Chunk(3 * imageSize * imageSize).ToArray(), labels, imageSize)
+    {
+        if (pixels.Length != labels.Count * 3 * imageSize * imageSize)
+            throw new ArgumentException($"{pixels.Length} pixel bytes do not hold {labels.Count} images of {imageSize}.");
     }
 
     public int Count => Labels.Count;
@@ -29,10 +39,8 @@ internal sealed class ImageSet
 
     public IReadOnlyList<int> Labels { get; }
 
-    private int ImageBytes => 3 * ImageSize * ImageSize;
-
     /// <summary>The planar RGB bytes of image <paramref name="index"/>.</summary>
-    public ReadOnlySpan<byte> Image(int index) => _pixels.AsSpan(index * ImageBytes, ImageBytes);
+    public ReadOnlySpan<byte> Image(int index) => _images[index];
 
     /// <summary>
     /// SHA-256 of the image size, every image's pixels and every label, in order: two sets with the same value
@@ -42,7 +50,8 @@ internal sealed class ImageSet
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(BitConverter.GetBytes(ImageSize));
-        hash.AppendData(_pixels);
+        foreach (var image in _images)
+            hash.AppendData(image);
         foreach (int label in Labels)
             hash.AppendData(BitConverter.GetBytes(label));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -51,11 +60,12 @@ internal sealed class ImageSet
     /// <summary>The images at <paramref name="indices"/> as float 0-255 values [n, 3, S, S] on <paramref name="device"/>.</summary>
     public Tensor Pixels(ReadOnlySpan<int> indices, Device device)
     {
-        var batch = new byte[indices.Length * ImageBytes];
+        // Copied straight into native memory: training steps run in a no-GC region with a fixed managed budget.
+        using var bytes = empty([indices.Length, 3, ImageSize, ImageSize], dtype: ScalarType.Byte);
+        var destination = bytes.bytes;
+        int imageBytes = 3 * ImageSize * ImageSize;
         for (int i = 0; i < indices.Length; i++)
-            Array.Copy(_pixels, (long)indices[i] * ImageBytes, batch, (long)i * ImageBytes, ImageBytes);
-
-        using var bytes = tensor(batch, [indices.Length, 3, ImageSize, ImageSize], dtype: ScalarType.Byte);
+            _images[indices[i]].CopyTo(destination.Slice(i * imageBytes, imageBytes));
         return bytes.to(ScalarType.Float32, device);
     }
 
@@ -71,10 +81,8 @@ internal sealed class ImageSet
     private ImageSet Subset(int[] indices)
     {
         Array.Sort(indices);
-        var pixels = new byte[indices.Length * ImageBytes];
-        for (int i = 0; i < indices.Length; i++)
-            Array.Copy(_pixels, (long)indices[i] * ImageBytes, pixels, (long)i * ImageBytes, ImageBytes);
-        return new ImageSet(pixels, indices.Select(i => Labels[i]).ToArray(), ImageSize);
+        return new ImageSet(indices.Select(i => _images[i]).ToArray(), indices.Select(i => Labels[i]).ToArray(),
+            ImageSize);
     }
 
     public Tensor Targets(ReadOnlySpan<int> indices, Device device)

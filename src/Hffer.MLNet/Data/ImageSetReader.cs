@@ -16,7 +16,7 @@ internal static class ImageSetReader
         int imageBytes = 3 * imageSize * imageSize;
         var pixelColumn = data.Schema[pixelsColumn];
         var keyColumn = data.Schema[labelColumn];
-        var pixels = new List<byte>();
+        var images = new List<byte[]>();
         var labels = new List<int>();
 
         using var cursor = data.GetRowCursor([pixelColumn, keyColumn]);
@@ -24,7 +24,6 @@ internal static class ImageSetReader
         var labelGetter = cursor.GetGetter<uint>(keyColumn);
         VBuffer<float> buffer = default;
         uint key = 0;
-        var row = new byte[imageBytes];
         long position = 0;
         while (true)
         {
@@ -45,14 +44,15 @@ internal static class ImageSetReader
                 throw new InvalidDataException(
                     $"Row {position} has a missing label (a value not in the label column's key set).");
 
+            var row = new byte[imageBytes];
             var values = buffer.DenseValues().GetEnumerator();
             for (int i = 0; i < imageBytes && values.MoveNext(); i++)
                 row[i] = (byte)Math.Clamp(MathF.Round(values.Current), 0f, 255f);
-            pixels.AddRange(row);
+            images.Add(row);
             labels.Add((int)key - 1);
             position++;
         }
 
-        return new ImageSet(pixels.ToArray(), labels.ToArray(), imageSize);
+        return new ImageSet(images, labels, imageSize);
     }
 }

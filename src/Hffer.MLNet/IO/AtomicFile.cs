@@ -46,15 +46,22 @@ internal static class AtomicFile
         Write(path, stream => stream.Write(copy));
     }
 
-    /// <summary>Deletes temporary files that killed writers left beside <paramref name="path"/>.</summary>
-    public static void RemoveLeftovers(string path)
+    /// <summary>
+    /// Deletes temporary files that killed writers left in <paramref name="folder"/> (beside
+    /// <paramref name="targetName"/> only, when given). Files younger than <paramref name="minimumAge"/> are kept,
+    /// because another process may still be writing them.
+    /// </summary>
+    public static void RemoveLeftovers(string folder, TimeSpan minimumAge, string? targetName = null)
     {
-        string fullPath = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(fullPath)!;
         if (!Directory.Exists(folder))
             return;
-        foreach (string leftover in Directory.EnumerateFiles(folder, $".{Path.GetFileName(fullPath)}.*{TemporarySuffix}"))
-            TryDelete(leftover);
+        string pattern = targetName is null ? $".*{TemporarySuffix}" : $".{targetName}.*{TemporarySuffix}";
+        var cutoff = DateTime.UtcNow - minimumAge;
+        foreach (string leftover in Directory.EnumerateFiles(folder, pattern))
+        {
+            if (File.GetLastWriteTimeUtc(leftover) < cutoff)
+                TryDelete(leftover);
+        }
     }
 
     private static void TryDelete(string path)

@@ -20,6 +20,7 @@ internal sealed class DiskFeatureStore : IPriorFeatureStore
     {
         _folder = Path.Combine(root, frozenBranchIdentity);
         Directory.CreateDirectory(_folder);
+        AtomicFile.RemoveLeftovers(_folder, TimeSpan.FromHours(1));
         FeatureLength = featureLength;
         _imageKeys = new string[images.Count];
         for (int i = 0; i < images.Count; i++)

@@ -12,7 +12,7 @@ public enum FeatureCacheMode
     /// <summary>
     /// Kept in files under <see cref="HfferOptions.FeatureCacheDirectory"/>, named by the image's content and the
     /// frozen weights' identity, so later <c>Fit</c> calls (a resumed run, another learning rate) skip the frozen
-    /// branch entirely and memory stays flat for large datasets.
+    /// branch entirely, and the features take no memory (the decoded images still do: 3 x size² bytes each).
     /// </summary>
     Disk,
 

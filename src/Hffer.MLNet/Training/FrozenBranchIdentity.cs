@@ -23,9 +23,9 @@ internal static class FrozenBranchIdentity
 
         foreach (var (name, value) in network.dinov2.state_dict().OrderBy(e => e.Key, StringComparer.Ordinal))
         {
+            using var scope = NewDisposeScope();
             hash.AppendData(Encoding.UTF8.GetBytes($";{name}[{string.Join(",", value.shape)}]{value.dtype}"));
-            using var onCpu = value.detach().cpu().contiguous();
-            hash.AppendData(onCpu.bytes);
+            hash.AppendData(value.detach().cpu().contiguous().bytes);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
     }

@@ -26,7 +26,10 @@ public sealed record HfferEpochMetrics
     /// <summary>Wall time of the epoch.</summary>
     public required TimeSpan Duration { get; init; }
 
-    /// <summary>Wall time since training started, including the runs a resumed training continues.</summary>
+    /// <summary>
+    /// Wall time of the epochs so far (from the first step, after images were read and features cached), including
+    /// those of the runs a resumed training continues.
+    /// </summary>
     public required TimeSpan Elapsed { get; init; }
 
     /// <summary>Mean hybrid loss on the validation images (no augmentation), when there are any.</summary>

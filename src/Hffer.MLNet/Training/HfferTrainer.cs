@@ -35,6 +35,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
     private PriorFeatureCache? _validationFeatures;
     private string _frozenBranch = "";
     private string _trainingData = "";
+    private string? _validationData;
+    private int? _checkpointEpoch;
 
     /// <summary>The epoch whose weights were kept, when validation chose one.</summary>
     public int? BestEpoch { get; private set; }
@@ -52,10 +54,13 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
 
     /// <summary>Trains and returns the network in evaluation mode on the CPU.</summary>
     /// <exception cref="OperationCanceledException">
-    /// <paramref name="cancellation"/> fired before the first training step; later it stops within one step and the
-    /// model so far is returned (the best validated epoch when there is one, else the current weights).
+    /// <paramref name="cancellation"/> fired before the first training step of a run that resumed nothing; later it
+    /// stops within one step and the model so far is returned (the best validated epoch when there is one, else the
+    /// current weights, or the resumed checkpoint's when no step ran).
     /// </exception>
-    /// <exception cref="InvalidOperationException">The loss became NaN or infinite; the last checkpoint stays.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The loss or the weights became NaN or infinite; the last checkpoint stays as it was.
+    /// </exception>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to another network.</exception>
     public HfferNetwork Train(ImageSet images, ImageSet? validation, CancellationToken cancellation)
     {
@@ -79,6 +84,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                 weight_decay: settings.WeightDecay);
             _frozenBranch = FrozenBranchIdentity.Compute(_network);
             _trainingData = images.ContentHash();
+            _validationData = validation?.ContentHash();
             int lastFinished = Resume();
 
             _trainingFeatures = CacheFeatures(images, settings.HorizontalFlip, "the training images", cancellation);
@@ -102,6 +108,10 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         {
             _optimizer?.Dispose();
             _best.Dispose();
+
+            // The features can be gigabytes; the caller goes on to export while holding this trainer.
+            _trainingFeatures = null;
+            _validationFeatures = null;
         }
 
         _network.eval();
@@ -183,9 +193,13 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             }
 
             var trainingTime = epochClock.Elapsed;
+            EnsureFiniteWeights(epoch);
             var (validationLoss, validationAccuracy) = validation is null
                 ? ((double?)null, (double?)null)
                 : Evaluate(validation);
+            if (validationLoss is { } lossValue && !double.IsFinite(lossValue))
+                throw new InvalidOperationException(
+                    $"The validation loss became {lossValue} after epoch {epoch}; training stopped." + CheckpointNote());
             bool isBest = validationAccuracy is { } accuracy && _best.Offer(epoch, accuracy, _network);
             int epochsThisRun = epoch - firstEpoch + 1;
             var metrics = new HfferEpochMetrics
@@ -208,6 +222,22 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             SaveCheckpoint(epoch);
             settings.EpochCompleted?.Invoke(metrics);
         }
+    }
+
+    /// <summary>
+    /// Refuses weights that overflowed in the epoch's last steps, which the loss (computed before each update) cannot
+    /// show, so that they are never checkpointed or kept as the best.
+    /// </summary>
+    private void EnsureFiniteWeights(int epoch)
+    {
+        using var scope = NewDisposeScope();
+        if (_network.TrainableParameters().FirstOrDefault(p => !p.isfinite().all().item<bool>()) is null)
+            return;
+        string name = _network.named_parameters()
+            .First(e => !e.parameter.isfinite().all().item<bool>()).name;
+        throw new InvalidOperationException(
+            $"The weights became NaN or infinite in epoch {epoch} ('{name}'); training stopped. Lower the learning " +
+            "rate." + CheckpointNote());
     }
 
     private void ReportProgress(HfferTrainingProgress progress)
@@ -272,7 +302,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
     {
         if (CheckpointPath is not { } path)
             return 0;
-        AtomicFile.RemoveLeftovers(path);
+        AtomicFile.RemoveLeftovers(settings.CheckpointDirectory!, TimeSpan.FromMinutes(10), TrainingCheckpoint.FileName);
         if (!File.Exists(path))
         {
             if (settings.ResumeFromCheckpoint)
@@ -286,7 +316,21 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         }
 
         var info = TrainingCheckpoint.Restore(path, _network, _optimizer, _best, CheckCompatible);
+        _checkpointEpoch = info.Epoch;
         _history.AddRange(info.History);
+
+        // Adam's restored options carry the saved run's weight decay; this run's options decide.
+        foreach (var group in _optimizer.ParamGroups)
+        {
+            if (group is ParamGroup { Options: Adam.Options adam })
+                adam.weight_decay = settings.WeightDecay;
+        }
+        if (info.ValidationData != _validationData && _best.Epoch is not null)
+        {
+            _warn($"{path} chose its best epoch on other validation data; the best epoch is chosen anew.");
+            _best.Dispose();
+            _best = new BestEpochTracker(settings.EarlyStoppingMinDelta);
+        }
         log($"Resumed from {path}: epoch {info.Epoch} of {settings.Epochs} finished" +
             (info.BestEpoch is { } best ? $", best validation epoch {best}." : "."));
         return info.Epoch;
@@ -309,9 +353,11 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         if (info.TrainingData != _trainingData)
             _warn($"{path} was trained on other images (or another validation split); continuing on these.");
         if (info.Seed != settings.Seed || info.BatchSize != settings.BatchSize
-            || info.LearningRate != settings.LearningRate || info.LearningRateDecay != settings.LearningRateDecay)
+            || info.LearningRate != settings.LearningRate || info.LearningRateDecay != settings.LearningRateDecay
+            || info.WeightDecay != settings.WeightDecay)
             _warn($"{path} was trained with seed {info.Seed}, batch {info.BatchSize}, learning rate " +
-                $"{info.LearningRate} x {info.LearningRateDecay}; continuing with this run's settings.");
+                $"{info.LearningRate} x {info.LearningRateDecay}, weight decay {info.WeightDecay}; continuing with " +
+                "this run's settings.");
     }
 
     private void SaveCheckpoint(int epoch)
@@ -327,21 +373,24 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             ClassCount = settings.ClassCount,
             FrozenBranch = _frozenBranch,
             TrainingData = _trainingData,
+            ValidationData = _validationData,
             Seed = settings.Seed,
             BatchSize = settings.BatchSize,
             LearningRate = settings.LearningRate,
             LearningRateDecay = settings.LearningRateDecay,
+            WeightDecay = settings.WeightDecay,
             BestEpoch = _best.Epoch,
             BestAccuracy = _best.Epoch is null ? 0 : _best.Accuracy,
             History = [.. _history],
         };
         TrainingCheckpoint.Write(path, info, _network, _optimizer, _best.Weights);
+        _checkpointEpoch = epoch;
         log($"Checkpoint of epoch {epoch} written to {path} " +
             $"({new FileInfo(path).Length / 1e6:N1} MB, {clock.Elapsed.TotalSeconds:F1} s).");
     }
 
-    private string CheckpointNote() => CheckpointPath is { } path && File.Exists(path)
-        ? $" The checkpoint {path} of the last finished epoch is unchanged."
+    private string CheckpointNote() => _checkpointEpoch is { } epoch
+        ? $" The checkpoint {CheckpointPath} of epoch {epoch} is unchanged."
         : "";
 
     private (double Loss, double Accuracy) Evaluate(ImageSet validation)

@@ -35,10 +35,15 @@ public sealed record HfferTrainingProgress
     /// <summary>Learning rate of the epoch.</summary>
     public required double LearningRate { get; init; }
 
-    /// <summary>Wall time since training started, including the runs a resumed training continues.</summary>
+    /// <summary>
+    /// Wall time of the epochs so far (from the first step, after images were read and features cached), including
+    /// those of the runs a resumed training continues.
+    /// </summary>
     public required TimeSpan Elapsed { get; init; }
 
-    /// <summary>Estimated time to the end of the last epoch at this run's step rate (validation not included).</summary>
+    /// <summary>
+    /// Estimated time to the end of the last epoch at this run's pace so far (steps, validation and checkpoints).
+    /// </summary>
     public required TimeSpan EstimatedRemaining { get; init; }
 
     /// <inheritdoc />

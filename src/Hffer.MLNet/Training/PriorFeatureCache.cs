@@ -14,8 +14,9 @@ namespace Hffer.MLNet.Training;
 /// compute again; the trainable part still trains end to end on top of them.
 /// </summary>
 /// <remarks>
-/// Features are computed in fixed chunks of consecutive images, so their values never depend on the shuffled
-/// batch an image lands in, and a resumed run sees the same numbers as the run it continues.
+/// Features are computed in chunks of the entries the store lacks, in image order (for the memory store: all of
+/// them), never in the shuffled training batches; so their values do not depend on the shuffle, and a resumed run
+/// computes the same numbers as the run it continues.
 /// </remarks>
 internal sealed class PriorFeatureCache
 {
@@ -86,12 +87,13 @@ internal sealed class PriorFeatureCache
     /// <summary>The cached tokens [n, tokens, width] of <paramref name="indices"/>, mirrored where asked.</summary>
     public Tensor Tokens(ReadOnlySpan<int> indices, bool[]? mirrored, Device device)
     {
+        // Read straight into native memory: training steps run in a no-GC region with a fixed managed budget.
         int length = _store.FeatureLength;
-        var batch = new float[indices.Length * length];
+        var tokens = empty([indices.Length, _tokens, _width]);
+        var destination = MemoryMarshal.Cast<byte, float>(tokens.bytes);
         for (int i = 0; i < indices.Length; i++)
-            _store.Read(indices[i], mirrored?[i] ?? false, batch.AsSpan(i * length, length));
+            _store.Read(indices[i], mirrored?[i] ?? false, destination.Slice(i * length, length));
 
-        var tokens = tensor(batch, [indices.Length, _tokens, _width]);
         if (device.type == DeviceType.CPU)
             return tokens;
         using (tokens)

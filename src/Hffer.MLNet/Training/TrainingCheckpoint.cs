@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Hffer.MLNet.IO;
 using Hffer.MLNet.Modeling;
 using TorchSharp;
@@ -13,7 +14,8 @@ namespace Hffer.MLNet.Training;
 /// Everything needed to continue training after a finished epoch: the trainable weights and buffers, Adam's moments
 /// and step counts, the best validated epoch's weights, the metrics so far and the epoch number. The learning rate
 /// and the random streams of an epoch are functions of the options and the epoch number, so the epoch number is
-/// their whole state.
+/// their whole state. Adam's own options (betas, epsilon, weight decay) are restored with its state and then set
+/// from the resuming run's options.
 /// </summary>
 /// <remarks>
 /// Layout: the magic <c>HFFERCKP</c>, a format version, the <see cref="TrainingCheckpointInfo"/> as JSON, the
@@ -30,6 +32,12 @@ internal static class TrainingCheckpoint
     private const int HashLength = 32;
     private static readonly byte[] Magic = "HFFERCKP"u8.ToArray();
 
+    // Metrics can hold NaN only if a future caller records a failed epoch; the header must not break on them.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
     public static void Write(string path, TrainingCheckpointInfo info, HfferNetwork network, OptimizerHelper optimizer,
         IReadOnlyDictionary<string, Tensor>? bestWeights, Func<Stream, Stream>? wrapForTesting = null)
     {
@@ -41,7 +49,7 @@ internal static class TrainingCheckpoint
             {
                 writer.Write(Magic);
                 writer.Write(FormatVersion);
-                writer.Write(JsonSerializer.Serialize(info));
+                writer.Write(JsonSerializer.Serialize(info, Json));
                 WriteTensors(writer, network.TrainableState().ToList());
                 optimizer.save_state_dict(writer);
                 WriteTensors(writer, bestWeights?.ToList() ?? []);
@@ -80,21 +88,35 @@ internal static class TrainingCheckpoint
             var saved = ReadTensors(reader);
             try
             {
-                CopyInto(state, saved, path);
+                CheckFits(state, saved, path);
+                using var noGrad = no_grad();
+                foreach (var (key, value) in saved)
+                    state[key].copy_(value);
             }
             finally
             {
-                foreach (var tensor in saved.Values)
-                    tensor.Dispose();
+                DisposeAll(saved);
             }
             optimizer.load_state_dict(reader);
 
             var weights = ReadTensors(reader);
-            if (info.BestEpoch is { } bestEpoch)
+            if (info.BestEpoch is { } bestEpoch && weights.Count > 0)
+            {
+                try
+                {
+                    CheckFits(state, weights, path);
+                }
+                catch
+                {
+                    DisposeAll(weights);
+                    throw;
+                }
                 best.Keep(bestEpoch, info.BestAccuracy, weights);
+            }
             else
-                foreach (var tensor in weights.Values)
-                    tensor.Dispose();
+            {
+                DisposeAll(weights);
+            }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException)
         {
@@ -122,8 +144,8 @@ internal static class TrainingCheckpoint
         return tensors;
     }
 
-    /// <summary>Copies every saved tensor into the network's, after checking that keys and shapes match exactly.</summary>
-    private static void CopyInto(Dictionary<string, Tensor> state, Dictionary<string, Tensor> saved, string path)
+    /// <summary>Checks that <paramref name="saved"/> has exactly the keys and shapes of <paramref name="state"/>.</summary>
+    private static void CheckFits(Dictionary<string, Tensor> state, Dictionary<string, Tensor> saved, string path)
     {
         string? missing = state.Keys.FirstOrDefault(key => !saved.ContainsKey(key));
         string? unexpected = saved.Keys.FirstOrDefault(key => !state.ContainsKey(key));
@@ -136,10 +158,12 @@ internal static class TrainingCheckpoint
                 throw new InvalidDataException($"The checkpoint {path} does not fit this network: '{key}' is " +
                     $"[{string.Join(", ", value.shape)}] there and [{string.Join(", ", state[key].shape)}] here.");
         }
+    }
 
-        using var noGrad = no_grad();
-        foreach (var (key, value) in saved)
-            state[key].copy_(value);
+    private static void DisposeAll(Dictionary<string, Tensor> tensors)
+    {
+        foreach (var tensor in tensors.Values)
+            tensor.Dispose();
     }
 
     private static void Verify(string path)
@@ -154,6 +178,8 @@ internal static class TrainingCheckpoint
         while (remaining > 0)
         {
             int read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+            if (read == 0)
+                throw Damaged(path, "it became shorter while being read");
             hash.AppendData(buffer, 0, read);
             remaining -= read;
         }
@@ -173,7 +199,7 @@ internal static class TrainingCheckpoint
         int version = reader.ReadInt32();
         if (version != FormatVersion)
             throw Damaged(path, $"it has format version {version}; this library reads version {FormatVersion}");
-        return JsonSerializer.Deserialize<TrainingCheckpointInfo>(reader.ReadString())
+        return JsonSerializer.Deserialize<TrainingCheckpointInfo>(reader.ReadString(), Json)
             ?? throw Damaged(path, "its header is empty");
     }
 

@@ -17,6 +17,9 @@ internal sealed record TrainingCheckpointInfo
     /// <summary><see cref="Data.ImageSet.ContentHash"/> of the training images after any validation split.</summary>
     public required string TrainingData { get; init; }
 
+    /// <summary><see cref="Data.ImageSet.ContentHash"/> of the validation images, or null without validation.</summary>
+    public string? ValidationData { get; init; }
+
     public required int Seed { get; init; }
 
     public required int BatchSize { get; init; }
@@ -24,6 +27,8 @@ internal sealed record TrainingCheckpointInfo
     public required double LearningRate { get; init; }
 
     public required double LearningRateDecay { get; init; }
+
+    public required double WeightDecay { get; init; }
 
     /// <summary>The best validated epoch so far and its accuracy; its weights are stored with the checkpoint.</summary>
     public int? BestEpoch { get; init; }

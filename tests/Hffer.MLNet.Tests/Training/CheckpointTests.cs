@@ -51,6 +51,7 @@ public class CheckpointTests
         using var resumed = resuming.Train(Images, validation, CancellationToken.None);
 
         Assert.Empty(TrainerInputs.DifferingKeys(uninterrupted, resumed));
+        Assert.Equal(CheckpointState(uninterruptedFolder.Path), CheckpointState(interruptedFolder.Path));
         Assert.Contains(log, m => m.StartsWith("Resumed from") && m.Contains("epoch 1 of 3 finished"));
         Assert.Equal([1, 2, 3], resuming.History.Select(m => m.Epoch));
         Assert.Equal(uninterruptedTrainer.BestEpoch, resuming.BestEpoch);
@@ -71,7 +72,7 @@ public class CheckpointTests
             new HfferTrainer(diverging, _ => { }).Train(Images, null, CancellationToken.None));
 
         Assert.Matches(@"loss became (NaN|-?∞|-?Infinity) at epoch 2, step \d+", error.Message);
-        Assert.Contains($"The checkpoint {path} of the last finished epoch is unchanged.", error.Message);
+        Assert.Contains($"The checkpoint {path} of epoch 1 is unchanged.", error.Message);
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Equal(1, TrainingCheckpoint.ReadInfo(path).Epoch);
     }
@@ -147,6 +148,7 @@ public class CheckpointTests
         using var folder = new TemporaryFolder();
         string leftover = Path.Combine(folder.Path, $".{TrainingCheckpoint.FileName}.0123{AtomicFile.TemporarySuffix}");
         File.WriteAllBytes(leftover, new byte[1000]);
+        File.SetLastWriteTimeUtc(leftover, DateTime.UtcNow.AddHours(-2));
         var log = new List<string>();
 
         using (new HfferTrainer(Settings(folder.Path, epochs: 1) with { ResumeFromCheckpoint = true }, log.Add)
@@ -155,6 +157,77 @@ public class CheckpointTests
         Assert.False(File.Exists(leftover));
         Assert.Contains(log, m => m.StartsWith("No checkpoint at") && m.EndsWith("training starts at epoch 1."));
         Assert.Equal(1, TrainingCheckpoint.ReadInfo(Path.Combine(folder.Path, TrainingCheckpoint.FileName)).Epoch);
+    }
+
+    [Fact]
+    public void EarlyStoppingCountsTheEpochsBeforeAResume()
+    {
+        using var folder = new TemporaryFolder();
+        var patient = Settings(folder.Path, epochs: 6) with { EarlyStoppingPatience = 1, EarlyStoppingMinDelta = 1.0 };
+        var uninterrupted = new HfferTrainer(patient with { CheckpointDirectory = null }, _ => { });
+        using (uninterrupted.Train(Images, Validation, CancellationToken.None)) { }
+        using (new HfferTrainer(patient with { Epochs = 1 }, _ => { }).Train(Images, Validation, CancellationToken.None)) { }
+
+        var log = new List<string>();
+        var resuming = new HfferTrainer(patient with { ResumeFromCheckpoint = true }, log.Add);
+        using (resuming.Train(Images, Validation, CancellationToken.None)) { }
+
+        // No gain can exceed a delta of 1.0, so both stop after epoch 2 and keep epoch 1.
+        Assert.Equal([1, 2], uninterrupted.History.Select(m => m.Epoch));
+        Assert.Equal([1, 2], resuming.History.Select(m => m.Epoch));
+        Assert.Equal(1, resuming.BestEpoch);
+        Assert.Contains(log, m => m.StartsWith("Early stopping after epoch 2"));
+    }
+
+    [Fact]
+    public void ResumingAFinishedRunTrainsNothingAndReturnsItsWeights()
+    {
+        using var folder = new TemporaryFolder();
+        using var finished = new HfferTrainer(Settings(folder.Path, epochs: 2), _ => { })
+            .Train(Images, null, CancellationToken.None);
+        byte[] checkpoint = File.ReadAllBytes(Path.Combine(folder.Path, TrainingCheckpoint.FileName));
+        var again = new HfferTrainer(Settings(folder.Path, epochs: 2) with { ResumeFromCheckpoint = true }, _ => { });
+
+        using var resumed = again.Train(Images, null, CancellationToken.None);
+
+        Assert.Empty(TrainerInputs.DifferingKeys(finished, resumed));
+        Assert.Equal([1, 2], again.History.Select(m => m.Epoch));
+        Assert.Equal(checkpoint, File.ReadAllBytes(Path.Combine(folder.Path, TrainingCheckpoint.FileName)));
+    }
+
+    [Fact]
+    public void ResumingWithAnotherWeightDecayWarnsAndUsesTheNewOne()
+    {
+        using var uninterruptedFolder = new TemporaryFolder();
+        using var folder = new TemporaryFolder();
+        using var uninterrupted = new HfferTrainer(Settings(uninterruptedFolder.Path, epochs: 2), _ => { })
+            .Train(Images, null, CancellationToken.None);
+        using (new HfferTrainer(Settings(folder.Path, epochs: 1), _ => { }).Train(Images, null, CancellationToken.None)) { }
+        var warnings = new List<string>();
+        var decayed = Settings(folder.Path, epochs: 2) with { ResumeFromCheckpoint = true, WeightDecay = 0.5 };
+
+        using var resumed = new HfferTrainer(decayed, _ => { }, warnings.Add).Train(Images, null, CancellationToken.None);
+
+        // The same run resumed with the saved decay is bitwise equal (tested above), so any difference is the decay.
+        Assert.NotEmpty(TrainerInputs.DifferingKeys(uninterrupted, resumed));
+        Assert.Contains(warnings, w => w.Contains("weight decay 0; continuing with this run's settings."));
+    }
+
+    /// <summary>The trainable state and best-epoch weights a checkpoint holds, as bytes by key.</summary>
+    private static Dictionary<string, byte[]> CheckpointState(string folder)
+    {
+        var (network, optimizer) = SmallNetwork();
+        using (network)
+        using (optimizer)
+        using (var best = new BestEpochTracker(0))
+        {
+            TrainingCheckpoint.Restore(Path.Combine(folder, TrainingCheckpoint.FileName), network, optimizer, best,
+                (_, _) => { });
+            var state = network.TrainableState().ToDictionary(e => e.Key, e => e.Value.bytes.ToArray());
+            foreach (var (key, value) in best.Weights ?? new Dictionary<string, Tensor>())
+                state["best." + key] = value.bytes.ToArray();
+            return state;
+        }
     }
 
     private static (HfferNetwork, TorchSharp.Modules.OptimizerHelper) SmallNetwork()
@@ -174,6 +247,7 @@ public class CheckpointTests
         BatchSize = 4,
         LearningRate = 1e-3,
         LearningRateDecay = 0.99,
+        WeightDecay = 0,
         History = [],
     };
 

@@ -83,8 +83,10 @@ public class PriorFeatureCacheTests
         var second = new List<string>();
         var otherWeights = new List<string>();
 
-        using (new HfferTrainer(settings, first.Add).Train(images, null, CancellationToken.None)) { }
-        using (new HfferTrainer(settings, second.Add).Train(images, null, CancellationToken.None)) { }
+        using var inMemory = new HfferTrainer(settings with { FeatureCache = FeatureCacheMode.Memory }, _ => { })
+            .Train(images, null, CancellationToken.None);
+        using var filling = new HfferTrainer(settings, first.Add).Train(images, null, CancellationToken.None);
+        using var reading = new HfferTrainer(settings, second.Add).Train(images, null, CancellationToken.None);
         using (new HfferTrainer(settings with { Seed = 3 }, otherWeights.Add).Train(images, null, CancellationToken.None)) { }
 
         // One folder per frozen-weight identity, one file per image and variant, each 16 tokens x 96 floats.
@@ -95,5 +97,7 @@ public class PriorFeatureCacheTests
         Assert.Contains(first, m => m.StartsWith("Computing prior features of the training images: 12 of 12"));
         Assert.Contains(second, m => m == "Prior features of the training images: all 12 found in the cache.");
         Assert.Contains(otherWeights, m => m.StartsWith("Computing prior features of the training images: 12 of 12"));
+        Assert.Empty(TrainerInputs.DifferingKeys(inMemory, filling));
+        Assert.Empty(TrainerInputs.DifferingKeys(inMemory, reading));
     }
 }
