@@ -16,6 +16,7 @@ using Hffer.MLNet;
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Quickstart;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 var settings = QuickstartSettings.Parse(args);
 Console.WriteLine($"Dataset: {settings.Dataset}");
@@ -26,13 +27,19 @@ using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = !stop.IsCancellationRequested;
+    if (e.Cancel)
+        Console.WriteLine("Stopping after this step and keeping the model so far (Ctrl+C again to quit now)...");
     stop.Cancel();
 };
 
 var ml = new MLContext(seed: 1);
 ml.Log += (_, e) =>
 {
-    if (e.Source == "Hffer" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info
+    if (e.Source != "Hffer")
+        return;
+    if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning)
+        Console.WriteLine($"  [{e.Source}] warning: {e.RawMessage}");
+    else if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info
         && !e.RawMessage.StartsWith("epoch", StringComparison.Ordinal)
         && !e.RawMessage.StartsWith("  prior features", StringComparison.Ordinal))
         Console.WriteLine($"  [{e.Source}] {e.RawMessage}");
@@ -40,6 +47,8 @@ ml.Log += (_, e) =>
 
 var train = ml.Data.LoadImageFolder(Path.Combine(settings.Dataset, "train"));
 var test = ml.Data.LoadImageFolder(Path.Combine(settings.Dataset, "test"));
+
+int epochsRun = 0;
 
 // Label text -> key (alphabetical folder order), file -> image, then HFFER.
 var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
@@ -55,18 +64,43 @@ var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
         CheckpointDirectory = settings.Checkpoints,
         ResumeFromCheckpoint = settings.Checkpoints is not null,
         AugmentFrozenBranch = settings.AugmentFrozenBranch,
-        EpochCompleted = metrics => Console.WriteLine("  " + metrics),
+        EpochCompleted = metrics =>
+        {
+            epochsRun++;
+            Console.WriteLine("  " + metrics);
+        },
         CancellationToken = stop.Token,
     }));
 
 Console.WriteLine("Training...");
 var clock = Stopwatch.StartNew();
-var model = pipeline.Fit(train);
+TransformerChain<HfferTransformer> model;
+try
+{
+    model = pipeline.Fit(train);
+}
+catch (OperationCanceledException)
+{
+    Console.WriteLine("Cancelled before the first training step; nothing to keep.");
+    return 130;
+}
+catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
+{
+    // Bad data, a damaged or foreign checkpoint, an unwritable folder: the message says which and what to do.
+    Console.Error.WriteLine($"Training failed: {e.Message}");
+    Console.Error.WriteLine("See docs/troubleshooting.md.");
+    return 2;
+}
 var hffer = model.LastTransformer;
 Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F0} s; " + (hffer.BestEpoch is { } best
     ? $"kept epoch {best} of {hffer.TrainingHistory.Count} (best validation accuracy " +
-      $"{hffer.TrainingHistory.Single(m => m.Epoch == best).ValidationAccuracy:P1}), marked * above."
+      $"{hffer.TrainingHistory.Single(m => m.Epoch == best).ValidationAccuracy:P1})" +
+      (epochsRun > 0 ? ", marked * above." : ".")
     : $"kept the last epoch, {hffer.TrainingHistory.LastOrDefault()?.Epoch ?? 0}."));
+if (stop.IsCancellationRequested)
+    Console.WriteLine("Interrupted: the model below is the one so far. " + (settings.Checkpoints is null
+        ? "Add --checkpoints <folder> to be able to continue a run."
+        : "Run the same command again to continue from the last finished epoch."));
 var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
 Report.Print(metrics, hffer.ClassNames);
 
@@ -84,3 +118,4 @@ var samples = HfferDataCatalog.ReadImageFolder(Path.Combine(settings.Dataset, "t
     .GroupBy(r => r.Label).Select(g => g.First()).ToArray();
 Report.PrintPredictions(scoringContext, loaded, samples, hffer.ClassNames);
 hffer.Dispose();
+return stop.IsCancellationRequested ? 130 : 0;

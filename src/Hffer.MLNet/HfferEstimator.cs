@@ -25,8 +25,10 @@ namespace Hffer.MLNet;
 /// | Exportable to ONNX | Yes: `HfferTransformer.SaveOnnx` |
 /// ]]></format>
 /// Without <see cref="HfferOptions.Dinov2Checkpoint"/> the frozen DINOv2 branch keeps random weights and is no real
-/// prior; the official checkpoints must be downloaded by the user (no downloader yet). `Fit` keeps the resized
-/// training images in memory (3 x S x S bytes per image).
+/// prior; the official checkpoints must be downloaded by the user (<c>WeightDownloader</c> helps). `Fit` keeps the
+/// resized training images in memory (3 x S x S bytes per image) and, with the default
+/// <see cref="HfferOptions.FeatureCache"/>, the frozen branch's features (301 KB per image with mirrors for the paper
+/// preset; use <see cref="Training.FeatureCacheMode.Disk"/> for large sets).
 /// </remarks>
 public sealed class HfferEstimator : IEstimator<HfferTransformer>
 {

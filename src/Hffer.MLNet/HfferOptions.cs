@@ -147,6 +147,10 @@ public sealed class HfferOptions
     /// both branches (POSTER's pipeline). Off by default: the frozen branch sees each image or its mirror image, the
     /// trainable IR50 branch sees every augmentation, and the features can be cached. On bypasses the cache.
     /// </summary>
+    /// <remarks>
+    /// Measured on the 6,379-image FER-2013 sample with the small preset (random frozen branch, 14 epochs, one seed):
+    /// 46.1 % accuracy with this on versus 43.7 % off, 18 % slower. Not measured with pretrained DINOv2 weights.
+    /// </remarks>
     public bool AugmentFrozenBranch;
 
     /// <summary>
@@ -220,6 +224,10 @@ public sealed class HfferOptions
             throw new ArgumentOutOfRangeException(nameof(ProgressEveryNSteps), ProgressEveryNSteps, "Expected 0 or more.");
         if (!Enum.IsDefined(FeatureCache))
             throw new ArgumentOutOfRangeException(nameof(FeatureCache), FeatureCache, "Unknown cache mode.");
+        if (CheckpointDirectory is { } folder && File.Exists(folder))
+            throw new ArgumentException(
+                $"{nameof(CheckpointDirectory)} '{folder}' is a file; it must name a folder (created when missing).",
+                nameof(CheckpointDirectory));
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointDirectory))
             throw new ArgumentException(
                 $"{nameof(ResumeFromCheckpoint)} needs {nameof(CheckpointDirectory)}, the folder holding the checkpoint.",

@@ -87,6 +87,21 @@ public class HfferTrainingControlTests
     }
 
     [Fact]
+    public void ACheckpointDirectoryThatIsAFileIsRejectedBeforeTraining()
+    {
+        using var folder = new TemporaryFolder();
+        string file = Path.Combine(folder.Path, "not-a-folder");
+        File.WriteAllText(file, "x");
+        var options = Pipelines.QuickOptions();
+        options.CheckpointDirectory = file;
+
+        var error = Assert.Throws<ArgumentException>(() => new MLContext().Transforms.Hffer(options));
+
+        Assert.Equal("CheckpointDirectory", error.ParamName);
+        Assert.Contains($"'{file}' is a file", error.Message);
+    }
+
+    [Fact]
     public void AnExistingCheckpointIsNotSilentlyReplacedWhenNotResuming()
     {
         using var folder = new TemporaryFolder();

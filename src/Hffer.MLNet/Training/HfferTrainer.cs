@@ -87,9 +87,12 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             _validationData = validation?.ContentHash();
             int lastFinished = Resume();
 
-            _trainingFeatures = CacheFeatures(images, settings.HorizontalFlip, "the training images", cancellation);
-            if (validation is not null)
-                _validationFeatures = CacheFeatures(validation, false, "the validation images", cancellation);
+            if (lastFinished < settings.Epochs && !ShouldStopEarly(lastFinished))
+            {
+                _trainingFeatures = CacheFeatures(images, settings.HorizontalFlip, "the training images", cancellation);
+                if (validation is not null)
+                    _validationFeatures = CacheFeatures(validation, false, "the validation images", cancellation);
+            }
             RunEpochs(images, validation, lastFinished + 1, cancellation);
 
             if (_best.Epoch is { } bestEpoch)
@@ -128,10 +131,10 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
 
         for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
         {
-            if (settings.EarlyStoppingPatience is { } patience && _best.EpochsSinceBest(epoch - 1) >= patience)
+            if (ShouldStopEarly(epoch - 1))
             {
                 log($"Early stopping after epoch {epoch - 1}: no validation gain above " +
-                    $"{settings.EarlyStoppingMinDelta:P2} for {patience} epoch(s).");
+                    $"{settings.EarlyStoppingMinDelta:P2} for {settings.EarlyStoppingPatience} epoch(s).");
                 return;
             }
 
@@ -155,8 +158,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                     if (stepsThisRun == 0 && _history.Count == 0)
                         cancellation.ThrowIfCancellationRequested();
                     log(_best.Epoch is { } kept
-                        ? $"Training cancelled in epoch {epoch}, step {step + 1}; returning the best epoch, {kept}."
-                        : $"Training cancelled in epoch {epoch}, step {step + 1}; returning the weights so far.");
+                        ? $"Training cancelled in epoch {epoch} before step {step + 1}; returning the best epoch, {kept}."
+                        : $"Training cancelled in epoch {epoch} before step {step + 1}; returning the weights so far.");
                     return;
                 }
 
@@ -219,10 +222,17 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             };
             _history.Add(metrics);
             log(metrics.ToString());
-            SaveCheckpoint(epoch);
+
+            // Written before the callback runs (it may cancel or throw), reported after it, in reading order.
+            string? saved = SaveCheckpoint(epoch);
             settings.EpochCompleted?.Invoke(metrics);
+            if (saved is not null)
+                log(saved);
         }
     }
+
+    private bool ShouldStopEarly(int lastFinishedEpoch) =>
+        settings.EarlyStoppingPatience is { } patience && _best.EpochsSinceBest(lastFinishedEpoch) >= patience;
 
     /// <summary>
     /// Refuses weights that overflowed in the epoch's last steps, which the loss (computed before each update) cannot
@@ -302,6 +312,9 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
     {
         if (CheckpointPath is not { } path)
             return 0;
+
+        // Created now, so that a folder that cannot be written fails before hours of training, not after an epoch.
+        Directory.CreateDirectory(settings.CheckpointDirectory!);
         AtomicFile.RemoveLeftovers(settings.CheckpointDirectory!, TimeSpan.FromMinutes(10), TrainingCheckpoint.FileName);
         if (!File.Exists(path))
         {
@@ -360,10 +373,11 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                 "this run's settings.");
     }
 
-    private void SaveCheckpoint(int epoch)
+    /// <summary>Writes the checkpoint of <paramref name="epoch"/> when checkpoints are on; returns what to log.</summary>
+    private string? SaveCheckpoint(int epoch)
     {
         if (CheckpointPath is not { } path)
-            return;
+            return null;
 
         var clock = Stopwatch.StartNew();
         var info = new TrainingCheckpointInfo
@@ -385,8 +399,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         };
         TrainingCheckpoint.Write(path, info, _network, _optimizer, _best.Weights);
         _checkpointEpoch = epoch;
-        log($"Checkpoint of epoch {epoch} written to {path} " +
-            $"({new FileInfo(path).Length / 1e6:N1} MB, {clock.Elapsed.TotalSeconds:F1} s).");
+        return $"Checkpoint of epoch {epoch} written to {path} " +
+            $"({new FileInfo(path).Length / 1e6:N1} MB, {clock.Elapsed.TotalSeconds:F1} s).";
     }
 
     private string CheckpointNote() => _checkpointEpoch is { } epoch

@@ -186,7 +186,8 @@ internal static class TrainingCheckpoint
         var stored = new byte[HashLength];
         stream.ReadExactly(stored);
         if (!hash.GetHashAndReset().AsSpan().SequenceEqual(stored))
-            throw Damaged(path, "its checksum does not match (truncated or damaged)");
+            throw Damaged(path, "its checksum does not match (truncated or damaged); delete it to train from the " +
+                "start, or put back a copy");
     }
 
     private static BinaryReader OpenPayload(string path) =>

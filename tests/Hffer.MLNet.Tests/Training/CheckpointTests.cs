@@ -116,7 +116,8 @@ public class CheckpointTests
         var truncated = Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.ReadInfo(path));
         var foreign = Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.ReadInfo(other));
 
-        Assert.Equal($"Cannot resume from {path}: its checksum does not match (truncated or damaged).", truncated.Message);
+        Assert.Equal($"Cannot resume from {path}: its checksum does not match (truncated or damaged); delete it to " +
+            "train from the start, or put back a copy.", truncated.Message);
         Assert.StartsWith($"Cannot resume from {other}:", foreign.Message);
     }
 
