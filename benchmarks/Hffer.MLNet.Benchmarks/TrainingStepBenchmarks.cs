@@ -53,7 +53,8 @@ public class TrainingStepBenchmarks
 
         var pixels = new byte[BatchSize * 3 * architecture.InputSize * architecture.InputSize];
         new Random(1).NextBytes(pixels);
-        _images = new ImageSet(pixels, Enumerable.Range(0, BatchSize).Select(i => i % 7).ToArray(), architecture.InputSize);
+        _images = new ImageSet(pixels, Enumerable.Range(0, BatchSize).Select(i => i % 7).ToArray(),
+            architecture.InputSize);
         _batch = Enumerable.Range(0, BatchSize).ToArray();
         _targets = _images.Targets(_batch, CPU);
         var store = new MemoryFeatureStore(BatchSize, PriorFeatureCache.FeatureLength(architecture));

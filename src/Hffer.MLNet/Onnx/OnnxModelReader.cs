@@ -117,7 +117,8 @@ internal static class OnnxModelReader
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
-            if (WireFormat.GetTagFieldNumber(tag) == 1 && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+            bool delimited = WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited;
+            if (WireFormat.GetTagFieldNumber(tag) == 1 && delimited)
                 name = input.ReadString();
             else
                 input.SkipLastField();

@@ -19,7 +19,7 @@ internal static class Augmentation
         return chosen;
     }
 
-    /// <summary>Mirrors left-right the images of <paramref name="pixels"/> whose flag in <paramref name="chosen"/> is set.</summary>
+    /// <summary>Mirrors left-right each image of <paramref name="pixels"/> whose <paramref name="chosen"/> flag is set.</summary>
     public static Tensor Mirror(Tensor pixels, bool[] chosen)
     {
         using var mask = tensor(chosen, device: pixels.device).reshape(chosen.Length, 1, 1, 1);

@@ -44,7 +44,8 @@ internal sealed class DiskFeatureStore : IPriorFeatureStore
         using var stream = File.OpenRead(path);
         var bytes = MemoryMarshal.AsBytes(destination[..FeatureLength]);
         if (stream.Length != bytes.Length)
-            throw new InvalidDataException($"The feature cache file {path} holds {stream.Length} bytes, not {bytes.Length}.");
+            throw new InvalidDataException(
+                $"The feature cache file {path} holds {stream.Length} bytes, not {bytes.Length}.");
         stream.ReadExactly(bytes);
     }
 

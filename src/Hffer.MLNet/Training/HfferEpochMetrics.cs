@@ -38,7 +38,7 @@ public sealed record HfferEpochMetrics
     /// <summary>Accuracy on the validation images, when there are any.</summary>
     public double? ValidationAccuracy { get; init; }
 
-    /// <summary>Estimated time to the last epoch, from the mean epoch time of this run (early stopping may end sooner).</summary>
+    /// <summary>Estimated time to the last epoch from this run's mean epoch time (early stopping may end sooner).</summary>
     public TimeSpan EstimatedRemaining { get; init; }
 
     /// <summary>Whether this epoch's weights are the best on validation data so far (and so the ones kept).</summary>

@@ -61,7 +61,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
     /// <exception cref="InvalidOperationException">
     /// The loss or the weights became NaN or infinite; the last checkpoint stays as it was.
     /// </exception>
-    /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or belongs to another network.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from is damaged or another network's.</exception>
     public HfferNetwork Train(ImageSet images, ImageSet? validation, CancellationToken cancellation)
     {
         if (images.Count == 0)
@@ -256,7 +256,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         settings.ProgressReported?.Invoke(progress);
     }
 
-    /// <summary>A seed for epoch <paramref name="epoch"/>'s random streams, mixed from the run's seed (SplitMix64).</summary>
+    /// <summary>The seed of epoch <paramref name="epoch"/>'s random streams, mixed from the run's (SplitMix64).</summary>
     private int EpochSeed(int epoch)
     {
         ulong mixed = (ulong)(uint)settings.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch;

@@ -1,6 +1,6 @@
 namespace Hffer.MLNet.Training;
 
-/// <summary>Prior features in managed arrays, one per image and variant, so no single array outgrows .NET's limit.</summary>
+/// <summary>Prior features in managed arrays, one per image and variant, so no array outgrows .NET's limit.</summary>
 internal sealed class MemoryFeatureStore(int imageCount, int featureLength) : IPriorFeatureStore
 {
     private readonly float[]?[] _plain = new float[imageCount][];

@@ -59,7 +59,7 @@ internal static class TrainingCheckpoint
         });
     }
 
-    /// <summary>Reads and checks the metadata of the checkpoint at <paramref name="path"/> without loading tensors.</summary>
+    /// <summary>Reads and checks the metadata of the checkpoint at <paramref name="path"/>, loading no tensor.</summary>
     /// <exception cref="InvalidDataException">The file is not a checkpoint, or it is truncated or damaged.</exception>
     public static TrainingCheckpointInfo ReadInfo(string path)
     {

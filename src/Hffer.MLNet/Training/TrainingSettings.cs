@@ -55,7 +55,7 @@ internal sealed record TrainingSettings
 
     public string? FeatureCacheDirectory { get; init; }
 
-    /// <summary>Whether shifts and random erasing also reach the frozen branch's input (which rules out the cache).</summary>
+    /// <summary>Whether shifts and random erasing also reach the frozen branch's input (ruling out the cache).</summary>
     public bool AugmentFrozenBranch { get; init; }
 
     /// <summary>Folder for the per-epoch checkpoint; null writes none.</summary>
