@@ -119,11 +119,9 @@ public class HfferEstimatorInputTests
         var data = Pipelines.TrainingSubset(ml, step: 7);
 
         using var model = Pipelines.Hffer(ml, options).Fit(data).LastTransformer;
-        var scores = Pipelines.Scores(ml, model, data);
 
         Assert.Single(model.TrainingHistory);
-        Assert.Equal(40, scores.Length);
-        Assert.All(scores, s => Assert.Equal(1.0, s.Sum(), 4));
+        Pipelines.AssertScoresEveryRow(ml, model, data, rows: 40);
     }
 
     [Fact]

@@ -32,6 +32,14 @@ internal static class Pipelines
         return model.Transform(images.Transform(keyed)).GetColumn<float[]>("Score").ToArray();
     }
 
+    /// <summary>Asserts that <paramref name="model"/> gives every row of <paramref name="data"/> a probability vector.</summary>
+    public static void AssertScoresEveryRow(MLContext ml, ITransformer model, IDataView data, int rows)
+    {
+        var scores = Scores(ml, model, data);
+        Assert.Equal(rows, scores.Length);
+        Assert.All(scores, s => Assert.Equal(1.0, s.Sum(), 4));
+    }
+
     public static HfferOptions QuickOptions(int epochs = 1) => new()
     {
         Architecture = HfferArchitecture.Small,

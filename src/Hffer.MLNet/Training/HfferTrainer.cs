@@ -33,6 +33,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
     private HybridLoss _loss = null!;
     private PriorFeatureCache? _trainingFeatures;
     private PriorFeatureCache? _validationFeatures;
+    private readonly string _architecture = JsonSerializer.Serialize(settings.Architecture);
     private string _frozenBranch = "";
     private string _trainingData = "";
     private string? _validationData;
@@ -241,10 +242,10 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
     private void EnsureFiniteWeights(int epoch)
     {
         using var scope = NewDisposeScope();
-        if (_network.TrainableParameters().FirstOrDefault(p => !p.isfinite().all().item<bool>()) is null)
+        var (name, _) = _network.named_parameters()
+            .FirstOrDefault(e => e.parameter.requires_grad && !e.parameter.isfinite().all().item<bool>());
+        if (name is null)
             return;
-        string name = _network.named_parameters()
-            .First(e => !e.parameter.isfinite().all().item<bool>()).name;
         throw new InvalidOperationException(
             $"The weights became NaN or infinite in epoch {epoch} ('{name}'); training stopped. Lower the learning " +
             "rate." + CheckpointNote());
@@ -354,9 +355,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         void Refuse(string what, object expected, object found) => throw new InvalidDataException(
             $"Cannot resume from {path}: its {what} is {found}, this training has {expected}.");
 
-        string architecture = JsonSerializer.Serialize(settings.Architecture);
-        if (info.Architecture != architecture)
-            Refuse("architecture", architecture, info.Architecture);
+        if (info.Architecture != _architecture)
+            Refuse("architecture", _architecture, info.Architecture);
         if (info.ClassCount != settings.ClassCount)
             Refuse("class count", settings.ClassCount, info.ClassCount);
         if (info.FrozenBranch != _frozenBranch)
@@ -383,7 +383,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         var info = new TrainingCheckpointInfo
         {
             Epoch = epoch,
-            Architecture = JsonSerializer.Serialize(settings.Architecture),
+            Architecture = _architecture,
             ClassCount = settings.ClassCount,
             FrozenBranch = _frozenBranch,
             TrainingData = _trainingData,

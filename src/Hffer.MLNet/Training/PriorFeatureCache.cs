@@ -14,8 +14,8 @@ namespace Hffer.MLNet.Training;
 /// compute again; the trainable part still trains end to end on top of them.
 /// </summary>
 /// <remarks>
-/// Features are computed in chunks of the entries the store lacks, in image order (for the memory store: all of
-/// them), never in the shuffled training batches; so their values do not depend on the shuffle, and a resumed run
+/// Features are computed per variant (plain, mirrored) in chunks of the entries the store lacks, in image order
+/// (for the memory store: all of them), never in the shuffled training batches; so their values do not depend on the shuffle, and a resumed run
 /// computes the same numbers as the run it continues.
 /// </remarks>
 internal sealed class PriorFeatureCache
@@ -47,38 +47,36 @@ internal sealed class PriorFeatureCache
             architecture.VitEmbedDim);
 
         bool[] variants = withMirrors ? [false, true] : [false];
-        var missing = variants
+        var chunks = variants
             .SelectMany(mirrored => Enumerable.Range(0, images.Count)
                 .Where(i => !store.Contains(i, mirrored))
-                .Select(i => (Index: i, Mirrored: mirrored)))
+                .Chunk(ChunkSize)
+                .Select(indices => (Indices: indices, Mirrored: mirrored)))
             .ToArray();
-        int total = images.Count * variants.Length;
-        if (missing.Length == 0)
+        int missing = chunks.Sum(c => c.Indices.Length), total = images.Count * variants.Length;
+        if (missing == 0)
         {
             log($"Prior features of {description}: all {total:N0} found in the cache.");
             return cache;
         }
 
-        log($"Computing prior features of {description}: {missing.Length:N0} of {total:N0} " +
-            $"({(double)missing.Length * store.FeatureLength * sizeof(float) / (1 << 20):N1} MiB).");
+        log($"Computing prior features of {description}: {missing:N0} of {total:N0} " +
+            $"({(double)missing * store.FeatureLength * sizeof(float) / (1 << 20):N1} MiB).");
         var clock = Stopwatch.StartNew();
         var features = new float[ChunkSize * store.FeatureLength];
-        int done = 0, nextReport = Math.Max(1, missing.Length / 10);
-        foreach (var chunk in missing.Chunk(ChunkSize).SelectMany(c => c.GroupBy(e => e.Mirrored)))
+        int done = 0, nextReport = Math.Max(1, missing / 10);
+        foreach (var (indices, mirrored) in chunks)
         {
             cancellation.ThrowIfCancellationRequested();
-            var entries = chunk.ToArray();
-            int[] indices = entries.Select(e => e.Index).ToArray();
-            QuietGarbageCollector.Run(() => cache.Compute(network, images, indices, chunk.Key, device, features));
-            for (int i = 0; i < entries.Length; i++)
-                store.Write(entries[i].Index, chunk.Key,
-                    features.AsSpan(i * store.FeatureLength, store.FeatureLength));
+            QuietGarbageCollector.Run(() => cache.Compute(network, images, indices, mirrored, device, features));
+            for (int i = 0; i < indices.Length; i++)
+                store.Write(indices[i], mirrored, features.AsSpan(i * store.FeatureLength, store.FeatureLength));
 
-            done += entries.Length;
-            if (done >= nextReport || done == missing.Length)
+            done += indices.Length;
+            if (done >= nextReport || done == missing)
             {
-                log($"  prior features {done:N0}/{missing.Length:N0}, {done / clock.Elapsed.TotalSeconds:F1} img/s");
-                nextReport = done + Math.Max(1, missing.Length / 10);
+                log($"  prior features {done:N0}/{missing:N0}, {done / clock.Elapsed.TotalSeconds:F1} img/s");
+                nextReport = done + Math.Max(1, missing / 10);
             }
         }
         return cache;
