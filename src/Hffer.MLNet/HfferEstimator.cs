@@ -2,6 +2,7 @@ using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Native;
 using Hffer.MLNet.Onnx;
+using Hffer.MLNet.Priors;
 using Hffer.MLNet.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -25,7 +26,9 @@ namespace Hffer.MLNet;
 /// | Exportable to ONNX | Yes: `HfferTransformer.SaveOnnx` |
 /// ]]></format>
 /// Without <see cref="HfferOptions.Dinov2Checkpoint"/> the frozen DINOv2 branch keeps random weights and is no real
-/// prior; the official checkpoints must be downloaded by the user (<c>WeightDownloader</c> helps). `Fit` keeps the
+/// prior; the official checkpoints must be downloaded by the user (<c>WeightDownloader</c> helps). Offline,
+/// <see cref="HfferOptions.OnnxPrior"/> = <see cref="OnnxFeaturizerPrior.ResNet18"/> gives a pretrained (weaker)
+/// prior from NuGet. `Fit` keeps the
 /// resized training images in memory (3 x S x S bytes per image) and, with the default
 /// <see cref="HfferOptions.FeatureCache"/>, the frozen branch's features (301 KB per image with mirrors for the paper
 /// preset; use <see cref="Training.FeatureCacheMode.Disk"/> for large sets).
@@ -60,16 +63,21 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         var labelType = CheckInputSchema(input.Schema);
         var classNames = ClassNames(input.Schema[_options.LabelColumnName], labelType);
         var architecture = _options.ResolveArchitecture();
-        var pipeline = new ScoringPipeline(_catalog, _options, architecture.InputSize);
 
         using var channel = _environment.Start("Hffer");
         void Info(string message) => channel.Info(MessageSensitivity.None, message);
-        var images = ReadImages(input, pipeline, architecture.InputSize, classNames.Count);
+        using var prior = _options.OnnxPrior is { } description ? OnnxPrior.Load(description) : null;
+        if (prior is not null)
+            Info($"Frozen prior: {prior.Description.ModelPath}, '{prior.Description.FeatureMapName}' " +
+                $"{prior.MapShape.Channels}x{prior.MapShape.Height}x{prior.MapShape.Width} at {prior.InputSize} px, " +
+                $"pooled to {architecture.TokenGrid}x{architecture.TokenGrid} and projected to {architecture.FusionDim}.");
+        var pipeline = new ScoringPipeline(_catalog, _options, architecture.InputSize, prior?.InputSize);
+        var images = ReadImages(input, pipeline, classNames.Count);
         ImageSet? validation = null;
         if (_options.ValidationSet is { } validationData)
         {
             CheckInputSchema(validationData.Schema);
-            validation = ReadImages(validationData, pipeline, architecture.InputSize, classNames.Count);
+            validation = ReadImages(validationData, pipeline, classNames.Count);
         }
         else if (_options.ValidationFraction > 0 && images.Count > 1)
         {
@@ -80,15 +88,16 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
 
         var device = TrainingDevice.Resolve(_options.GpuDeviceId, _options.FallbackToCpu,
             message => channel.Warning(MessageSensitivity.None, message));
-        var settings = CreateSettings(architecture, classNames.Count, device);
+        var settings = CreateSettings(architecture, classNames.Count, device) with { OnnxPrior = prior };
 
         var trainer = new HfferTrainer(settings, Info, message => channel.Warning(MessageSensitivity.None, message));
         using var network = trainer.Train(images, validation, _options.CancellationToken);
 
         byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames, classNames);
         Info($"Exported the trained network to ONNX ({onnx.Length:N0} bytes).");
-        var scoring = pipeline.Build(input, onnx, classNames);
-        return new HfferTransformer(scoring, onnx, classNames, architecture, trainer.History, trainer.BestEpoch);
+        var scoring = pipeline.Build(input, onnx, classNames, prior?.Model);
+        return new HfferTransformer(scoring, onnx, prior?.Model, classNames, architecture, trainer.History,
+            trainer.BestEpoch);
     }
 
     /// <summary>The input schema plus the score and predicted-label columns.</summary>
@@ -122,9 +131,9 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
     }
 
     /// <summary>Resizes and extracts the pixels of <paramref name="data"/> as the scorer will, and reads them.</summary>
-    private ImageSet ReadImages(IDataView data, ScoringPipeline pipeline, int imageSize, int classCount) =>
-        ImageSetReader.Read(data, pipeline.Preprocessing().Fit(data).Transform(data), ScoringPipeline.Pixels,
-            _options.LabelColumnName, imageSize, classCount, _options.CancellationToken);
+    private ImageSet ReadImages(IDataView data, ScoringPipeline pipeline, int classCount) =>
+        ImageSetReader.Read(data, pipeline.Preprocessing().Fit(data).Transform(data), pipeline.Pixels,
+            pipeline.PriorPixels, _options.LabelColumnName, classCount, _options.CancellationToken);
 
     private TrainingSettings CreateSettings(HfferArchitecture architecture, int classCount, TorchSharp.torch.Device device)
         => new()

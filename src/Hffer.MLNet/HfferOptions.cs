@@ -1,4 +1,5 @@
 using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Priors;
 using Hffer.MLNet.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -84,6 +85,20 @@ public sealed class HfferOptions
     /// Needs an architecture with the checkpoint's sizes (<see cref="HfferPreset.Paper"/> for ViT-B/14).
     /// </summary>
     public string? Dinov2Checkpoint;
+
+    /// <summary>
+    /// A pretrained ONNX image model that replaces the TorchSharp DINOv2 branch as the frozen prior, for example
+    /// <see cref="OnnxFeaturizerPrior.ResNet18"/> (ImageNet ResNet18 from an ML.NET NuGet package, available offline).
+    /// Null keeps the paper's DINOv2 branch, which without <see cref="Dinov2Checkpoint"/> has random weights and
+    /// teaches nothing.
+    /// </summary>
+    /// <remarks>
+    /// The HFFER recipe with another prior: a 512-channel ResNet18 map is a weaker, smaller prior than DINOv2 ViT-B/14
+    /// and was not in the paper. Its features are always cached (<see cref="FeatureCache"/> cannot be
+    /// <see cref="FeatureCacheMode.None"/>, <see cref="AugmentFrozenBranch"/> cannot be set), and while they are
+    /// computed each training image is also held at the prior's input size (3 x 224 x 224 bytes for ResNet18).
+    /// </remarks>
+    public OnnxFeaturizerPrior? OnnxPrior;
 
     /// <summary>POSTER's MS-Celeb-1M IR50 weights (<c>ir50.pth</c>) to start the face branch from.</summary>
     public string? Ir50Checkpoint;
@@ -235,7 +250,23 @@ public sealed class HfferOptions
                 nameof(ResumeFromCheckpoint));
         if (SmoothedLossWeight is not (>= 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(SmoothedLossWeight), SmoothedLossWeight, "Expected [0, 1].");
+        if (OnnxPrior is not null)
+            ValidateOnnxPrior(OnnxPrior);
         ResolveArchitecture().Validate();
+    }
+
+    private void ValidateOnnxPrior(OnnxFeaturizerPrior prior)
+    {
+        if (Dinov2Checkpoint is not null)
+            throw new ArgumentException(
+                $"{nameof(Dinov2Checkpoint)} and {nameof(OnnxPrior)} are both set; the ONNX prior replaces DINOv2.",
+                nameof(OnnxPrior));
+        if (FeatureCache == FeatureCacheMode.None || AugmentFrozenBranch)
+            throw new ArgumentException(
+                $"An {nameof(OnnxPrior)} runs in ONNX Runtime once per image before training, so its features are " +
+                $"always cached: {nameof(FeatureCache)} cannot be None and {nameof(AugmentFrozenBranch)} cannot be set.",
+                nameof(OnnxPrior));
+        prior.Validate();
     }
 
     private static void RequireName(string value, string option)

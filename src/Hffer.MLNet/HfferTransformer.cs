@@ -20,13 +20,16 @@ public sealed class HfferTransformer : ITransformer, IDisposable
 {
     private readonly ITransformer _scoring;
     private readonly byte[] _onnxModel;
+    private readonly byte[]? _priorOnnxModel;
 
-    internal HfferTransformer(ITransformer scoring, byte[] onnxModel, IReadOnlyList<string> classNames,
-        HfferArchitecture architecture, IReadOnlyList<HfferEpochMetrics> trainingHistory, int? bestEpoch)
+    internal HfferTransformer(ITransformer scoring, byte[] onnxModel, byte[]? priorOnnxModel,
+        IReadOnlyList<string> classNames, HfferArchitecture architecture,
+        IReadOnlyList<HfferEpochMetrics> trainingHistory, int? bestEpoch)
     {
         BestEpoch = bestEpoch;
         _scoring = scoring;
         _onnxModel = onnxModel;
+        _priorOnnxModel = priorOnnxModel;
         ClassNames = classNames;
         Architecture = architecture;
         TrainingHistory = trainingHistory;
@@ -44,8 +47,26 @@ public sealed class HfferTransformer : ITransformer, IDisposable
     /// <summary>Metrics of every training epoch.</summary>
     public IReadOnlyList<HfferEpochMetrics> TrainingHistory { get; }
 
-    /// <summary>The exported ONNX graph: planar RGB 0-255 pixels in, probabilities and arg-max index out.</summary>
+    /// <summary>
+    /// The exported ONNX graph: planar RGB 0-255 pixels in (and, with an ONNX prior, the prior's feature map
+    /// <c>HfferPriorMap</c> [N, C, H, W]), probabilities and arg-max index out.
+    /// </summary>
     public ReadOnlyMemory<byte> OnnxModel => _onnxModel;
+
+    /// <summary>
+    /// With <see cref="HfferOptions.OnnxPrior"/>: the prior graph the chain runs first (planar RGB 0-255 pixels
+    /// <c>HfferPriorPixels</c> at the prior's input size in, <c>HfferPriorMap</c> out); empty otherwise.
+    /// </summary>
+    public ReadOnlyMemory<byte> PriorOnnxModel => _priorOnnxModel;
+
+    /// <summary>Writes <see cref="PriorOnnxModel"/> to <paramref name="path"/> (temporary file, then a rename).</summary>
+    /// <exception cref="InvalidOperationException">The model has no ONNX prior.</exception>
+    public void SavePriorOnnx(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        AtomicFile.WriteAllBytes(path, _priorOnnxModel ?? throw new InvalidOperationException(
+            "This model's prior is the DINOv2 branch inside its ONNX graph; there is no separate prior graph."));
+    }
 
     /// <summary>Always true: the chain maps rows one by one.</summary>
     public bool IsRowToRowMapper => _scoring.IsRowToRowMapper;

@@ -6,23 +6,32 @@ namespace Hffer.MLNet.Data;
 
 /// <summary>
 /// Decoded training images held in memory as planar RGB bytes (a quarter of the float size), one array per image so
-/// that no single array limits the set's size, with zero-based class indices.
+/// that no single array limits the set's size, with zero-based class indices. An ONNX prior that takes another
+/// input size gets its own copy of each image at that size, held only until its features are cached.
 /// </summary>
 internal sealed class ImageSet
 {
     private readonly byte[][] _images;
+    private byte[][]? _priorImages;
 
-    public ImageSet(IReadOnlyList<byte[]> images, IReadOnlyList<int> labels, int imageSize)
+    public ImageSet(IReadOnlyList<byte[]> images, IReadOnlyList<int> labels, int imageSize,
+        IReadOnlyList<byte[]>? priorImages = null, int priorImageSize = 0)
     {
         if (images.Count != labels.Count)
             throw new ArgumentException($"{images.Count} images but {labels.Count} labels.");
-        int imageBytes = 3 * imageSize * imageSize;
-        if (images.FirstOrDefault(image => image.Length != imageBytes) is { } wrong)
-            throw new ArgumentException($"An image of {wrong.Length} bytes is not 3 x {imageSize} x {imageSize}.");
+        CheckSizes(images, imageSize);
+        if (priorImages is not null)
+        {
+            if (priorImages.Count != images.Count)
+                throw new ArgumentException($"{images.Count} images but {priorImages.Count} prior images.");
+            CheckSizes(priorImages, priorImageSize);
+            _priorImages = [.. priorImages];
+        }
 
         _images = [.. images];
         Labels = [.. labels];
         ImageSize = imageSize;
+        PriorImageSize = priorImageSize;
     }
 
     /// <summary>Splits <paramref name="pixels"/>, the images one after the other, into a set.</summary>
@@ -37,10 +46,21 @@ internal sealed class ImageSet
 
     public int ImageSize { get; }
 
+    /// <summary>Side of the prior's copies of the images; 0 when there are none.</summary>
+    public int PriorImageSize { get; }
+
     public IReadOnlyList<int> Labels { get; }
 
     /// <summary>The planar RGB bytes of image <paramref name="index"/>.</summary>
     public ReadOnlySpan<byte> Image(int index) => _images[index];
+
+    /// <summary>The planar RGB bytes of the prior's copy of image <paramref name="index"/>.</summary>
+    /// <exception cref="InvalidOperationException">The set holds no prior copies (any more).</exception>
+    public ReadOnlySpan<byte> PriorImage(int index) => (_priorImages ?? throw new InvalidOperationException(
+        "The prior's copies of the images were not read or were already released."))[index];
+
+    /// <summary>Drops the prior's copies (their features are cached by then) to free their memory.</summary>
+    public void ReleasePriorImages() => _priorImages = null;
 
     /// <summary>
     /// SHA-256 of the image size, every image's pixels and every label, in order: two sets with the same value
@@ -82,7 +102,14 @@ internal sealed class ImageSet
     {
         Array.Sort(indices);
         return new ImageSet(indices.Select(i => _images[i]).ToArray(), indices.Select(i => Labels[i]).ToArray(),
-            ImageSize);
+            ImageSize, _priorImages is { } prior ? indices.Select(i => prior[i]).ToArray() : null, PriorImageSize);
+    }
+
+    private static void CheckSizes(IReadOnlyList<byte[]> images, int imageSize)
+    {
+        int imageBytes = 3 * imageSize * imageSize;
+        if (images.FirstOrDefault(image => image.Length != imageBytes) is { } wrong)
+            throw new ArgumentException($"An image of {wrong.Length} bytes is not 3 x {imageSize} x {imageSize}.");
     }
 
     public Tensor Targets(ReadOnlySpan<int> indices, Device device)

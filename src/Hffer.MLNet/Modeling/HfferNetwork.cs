@@ -8,7 +8,9 @@ namespace Hffer.MLNet.Modeling;
 /// <summary>
 /// The whole HFFER network: IR50 and frozen DINOv2 branches brought to one token grid, the stack of bidirectional
 /// fusion modules, and a LayerNorm, mean-pool, linear classifier. Input is the ImageNet-normalized RGB image
-/// [B, 3, S, S]; output is class logits [B, classes].
+/// [B, 3, S, S]; output is class logits [B, classes]. With an ONNX prior there is no DINOv2 module: the prior's
+/// pooled tokens come from outside and a trainable linear projection (<c>prior_proj</c>) brings them to the fusion
+/// width.
 /// </summary>
 /// <remarks>
 /// Resolution A1 of the reference notes: X_ir = conv1x1(conv3x3 stride 2(IR50 stage 3)), the path POSTER++ uses
@@ -19,7 +21,8 @@ namespace Hffer.MLNet.Modeling;
 internal sealed class HfferNetwork : Module<Tensor, Tensor>
 {
     internal readonly Ir50 ir50;
-    internal readonly Dinov2VisionTransformer dinov2;
+    internal readonly Dinov2VisionTransformer? dinov2;
+    internal readonly Linear? prior_proj;
     internal readonly Conv2d ir_conv;
     internal readonly Conv2d ir_embed;
     internal readonly Parameter? pos_embed_ir;
@@ -29,7 +32,11 @@ internal sealed class HfferNetwork : Module<Tensor, Tensor>
     internal readonly LayerNorm norm;
     internal readonly Linear head;
 
-    public HfferNetwork(HfferArchitecture architecture, int classCount) : base(nameof(HfferNetwork))
+    /// <param name="architecture">The network's sizes.</param>
+    /// <param name="classCount">Number of classes.</param>
+    /// <param name="priorMap">The ONNX prior's map shape; null builds the TorchSharp DINOv2 branch.</param>
+    public HfferNetwork(HfferArchitecture architecture, int classCount, PriorMapShape? priorMap = null)
+        : base(nameof(HfferNetwork))
     {
         architecture.Validate();
         if (classCount < 2)
@@ -37,11 +44,15 @@ internal sealed class HfferNetwork : Module<Tensor, Tensor>
 
         Architecture = architecture;
         ClassCount = classCount;
+        PriorMap = priorMap;
         int dim = architecture.FusionDim, tokens = architecture.TokenGrid * architecture.TokenGrid;
         int irChannels = architecture.Ir50StageChannels[^1];
 
         ir50 = new Ir50(architecture);
-        dinov2 = new Dinov2VisionTransformer(architecture);
+        if (priorMap is null)
+            dinov2 = new Dinov2VisionTransformer(architecture);
+        else
+            prior_proj = Linear(priorMap.Channels, dim, hasBias: true);
         ir_conv = Conv2d(irChannels, irChannels, kernel_size: 3, stride: 2, padding: 1, bias: true);
         ir_embed = Conv2d(irChannels, dim, kernel_size: 1, bias: true);
         if (architecture.UseTokenPositionEmbeddings)
@@ -61,13 +72,16 @@ internal sealed class HfferNetwork : Module<Tensor, Tensor>
 
         RegisterComponents();
 
-        foreach (var parameter in dinov2.parameters())
+        foreach (var parameter in dinov2?.parameters() ?? [])
             parameter.requires_grad = false;
     }
 
     public HfferArchitecture Architecture { get; }
 
     public int ClassCount { get; }
+
+    /// <summary>The ONNX prior's map shape; null when the prior is the DINOv2 branch inside this network.</summary>
+    public PriorMapShape? PriorMap { get; }
 
     /// <summary>The parameters the optimizer updates (everything but the frozen DINOv2 branch).</summary>
     public IEnumerable<Parameter> TrainableParameters() => parameters().Where(p => p.requires_grad);
@@ -90,8 +104,11 @@ internal sealed class HfferNetwork : Module<Tensor, Tensor>
     /// grid, before the trainable positional embedding. They never depend on training, which is what lets the
     /// trainer cache them.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The prior is an ONNX model outside the network.</exception>
     public Tensor PriorTokens(Tensor image)
     {
+        if (dinov2 is null)
+            throw new InvalidOperationException("This network's prior is an ONNX model; its tokens come from outside.");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         int grid = Architecture.TokenGrid;
@@ -101,7 +118,8 @@ internal sealed class HfferNetwork : Module<Tensor, Tensor>
 
     /// <summary>
     /// Logits for normalized images given the frozen branch's tokens of the same images (from
-    /// <see cref="PriorTokens"/>, possibly of a differently augmented copy of them).
+    /// <see cref="PriorTokens"/>, possibly of a differently augmented copy of them, or the ONNX prior's pooled map
+    /// [B, grid², C]).
     /// </summary>
     public Tensor Classify(Tensor image, Tensor priorTokens)
     {
@@ -109,7 +127,7 @@ internal sealed class HfferNetwork : Module<Tensor, Tensor>
         int grid = Architecture.TokenGrid;
 
         var ir = Tokens.FromMap(ir_embed.call(ir_conv.call(ir50.call(image))));
-        var dino = priorTokens;
+        var dino = prior_proj?.call(priorTokens) ?? priorTokens;
         if (pos_embed_ir is not null && pos_embed_do is not null)
         {
             ir = ir + pos_embed_ir;
@@ -130,6 +148,6 @@ internal sealed class HfferNetwork : Module<Tensor, Tensor>
         base.train(on);
 
         // The prior is frozen: it keeps evaluation behaviour even while the trainable part trains.
-        dinov2.eval();
+        dinov2?.eval();
     }
 }

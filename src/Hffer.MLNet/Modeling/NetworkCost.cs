@@ -1,7 +1,10 @@
 namespace Hffer.MLNet.Modeling;
 
 /// <summary>Parameters and forward cost of one part of the network, for one image.</summary>
-/// <param name="Part">The part: ir50, ir adapter, dinov2, fusion, hffe (after the stack), classifier.</param>
+/// <param name="Part">
+/// The part: ir50, ir adapter, dinov2 (or the ONNX prior's projection, the prior itself not counted), fusion, hffe
+/// (after the stack), classifier.
+/// </param>
 /// <param name="Parameters">Parameter count of the built modules.</param>
 /// <param name="ForwardFlops">Floating-point operations of one forward pass (a multiply-add counts as two).</param>
 internal sealed record PartCost(string Part, long Parameters, double ForwardFlops);
@@ -24,7 +27,10 @@ internal static class NetworkCost
         {
             new("ir50", Count(network.ir50.parameters()), Ir50Flops(a)),
             new("ir adapter", adapterParameters, AdapterFlops(a)),
-            new("dinov2", Count(network.dinov2.parameters()), Dinov2Flops(a)),
+            network.dinov2 is { } dinov2
+                ? new("dinov2", Count(dinov2.parameters()), Dinov2Flops(a))
+                : new("prior projection", Count(network.prior_proj!.parameters()),
+                    2.0 * network.PriorMap!.Channels * a.FusionDim * a.TokenGrid * a.TokenGrid),
             new("fusion", Count(network.fusion.parameters()), a.FusionModules * FusionModuleFlops(a)),
         };
         if (network.hffe is not null)

@@ -6,7 +6,8 @@ namespace Hffer.MLNet.Onnx;
 /// <summary>
 /// Writes a trained <see cref="HfferNetwork"/> as an ONNX model (opset 17) that takes raw 0-255 planar RGB
 /// pixels and returns softmax probabilities and the arg-max class index. Normalization, the frozen DINOv2
-/// positional table and evaluation-mode batch normalization are all inside the graph.
+/// positional table and evaluation-mode batch normalization are all inside the graph. A network trained with an ONNX
+/// prior takes the prior's feature map as a second input and pools and projects it inside the graph.
 /// </summary>
 internal static class HfferOnnxExporter
 {
@@ -33,9 +34,23 @@ internal static class HfferOnnxExporter
         irMap = graph.Conv(irMap, network.ir_embed, "ir_embed", stride: 1, padding: 0);
         string ir = TokenEmitter.FromMap(graph, irMap, dim);
 
-        string dinoMap = Dinov2Emitter.Emit(graph, network.dinov2, image, size, "dinov2");
-        string dino = TokenEmitter.FromMap(graph, AdaptiveAveragePool(graph, dinoMap, architecture.VitPatchGrid, grid),
-            dim);
+        string dino;
+        if (network.dinov2 is { } dinov2)
+        {
+            string dinoMap = Dinov2Emitter.Emit(graph, dinov2, image, size, "dinov2");
+            dino = TokenEmitter.FromMap(graph,
+                AdaptiveAveragePool(graph, dinoMap, architecture.VitPatchGrid, architecture.VitPatchGrid, grid,
+                    "dinov2"), dim);
+        }
+        else
+        {
+            var shape = network.PriorMap!;
+            string map = graph.Input(names.PriorMap, OnnxDataType.Float, "N", (long)shape.Channels,
+                (long)shape.Height, (long)shape.Width);
+            string priorGrid = AdaptiveAveragePool(graph, map, shape.Height, shape.Width, grid, "prior");
+            dino = graph.Linear(TokenEmitter.FromMap(graph, priorGrid, shape.Channels), network.prior_proj!,
+                "prior_proj");
+        }
 
         if (network.pos_embed_ir is not null && network.pos_embed_do is not null)
         {
@@ -82,24 +97,33 @@ internal static class HfferOnnxExporter
     }
 
     /// <summary>
-    /// Adaptive average pooling from <paramref name="source"/> to <paramref name="target"/> cells per side as two
-    /// matrix products with PyTorch's bins [floor(i s / t), ceil((i + 1) s / t)).
+    /// Adaptive average pooling of a <paramref name="height"/> x <paramref name="width"/> map to
+    /// <paramref name="target"/> cells per side as two matrix products with PyTorch's bins
+    /// [floor(i s / t), ceil((i + 1) s / t)).
     /// </summary>
-    private static string AdaptiveAveragePool(OnnxGraphBuilder graph, string map, int source, int target)
+    private static string AdaptiveAveragePool(OnnxGraphBuilder graph, string map, int height, int width, int target,
+        string prefix)
     {
-        var rows = new float[target * source];
+        string pooledRows = graph.MatMul(graph.Floats($"{prefix}.pool_rows", PoolingBins(height, target), target,
+            height), map);
+        var bins = PoolingBins(width, target);
+        var columns = new float[width * target];
+        for (int i = 0; i < target; i++)
+            for (int j = 0; j < width; j++)
+                columns[j * target + i] = bins[i * width + j];
+        return graph.MatMul(pooledRows, graph.Floats($"{prefix}.pool_columns", columns, width, target));
+    }
+
+    /// <summary>Row i of the [target, source] matrix averages source cells [floor(i s / t), ceil((i + 1) s / t)).</summary>
+    private static float[] PoolingBins(int source, int target)
+    {
+        var bins = new float[target * source];
         for (int i = 0; i < target; i++)
         {
             int start = i * source / target, end = ((i + 1) * source + target - 1) / target;
             for (int j = start; j < end; j++)
-                rows[i * source + j] = 1f / (end - start);
+                bins[i * source + j] = 1f / (end - start);
         }
-        var columns = new float[source * target];
-        for (int i = 0; i < target; i++)
-            for (int j = 0; j < source; j++)
-                columns[j * target + i] = rows[i * source + j];
-
-        string pooledRows = graph.MatMul(graph.Floats("dinov2.pool_rows", rows, target, source), map);
-        return graph.MatMul(pooledRows, graph.Floats("dinov2.pool_columns", columns, source, target));
+        return bins;
     }
 }

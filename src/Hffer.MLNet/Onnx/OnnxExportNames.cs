@@ -6,6 +6,12 @@ namespace Hffer.MLNet.Onnx;
 /// <param name="PredictedIndex">Output [N] (int64): the zero-based index of the most probable class.</param>
 public sealed record OnnxExportNames(string Pixels, string Probabilities, string PredictedIndex)
 {
+    /// <summary>
+    /// Second input [N, C, H, W] of networks trained with an ONNX prior: the prior graph's feature map of the same
+    /// images.
+    /// </summary>
+    public string PriorMap { get; init; } = "prior_map";
+
     /// <summary>The names the ML.NET scoring chain uses.</summary>
     public static OnnxExportNames Default { get; } = new("pixels", "Score", "predicted_index");
 }

@@ -92,6 +92,7 @@ internal enum OnnxAttributeType
     Float = 1,
     Int = 2,
     String = 3,
+    Tensor = 4,
     Ints = 7,
     Strings = 8,
 }
@@ -112,6 +113,8 @@ internal sealed class OnnxAttribute : OnnxMessage
 
     public IReadOnlyList<string> Strings { get; init; } = [];
 
+    public OnnxTensor? Tensor { get; init; }
+
     public static OnnxAttribute Of(string name, long value) => new() { Name = name, Type = OnnxAttributeType.Int, Int = value };
 
     public static OnnxAttribute Of(string name, float value) =>
@@ -126,6 +129,9 @@ internal sealed class OnnxAttribute : OnnxMessage
     public static OnnxAttribute OfStrings(string name, IReadOnlyList<string> values) =>
         new() { Name = name, Type = OnnxAttributeType.Strings, Strings = values };
 
+    public static OnnxAttribute Of(string name, OnnxTensor value) =>
+        new() { Name = name, Type = OnnxAttributeType.Tensor, Tensor = value };
+
     public override int ComputeSize()
     {
         int size = StringSize(1, Name) + Int64Size(20, (long)Type);
@@ -134,6 +140,7 @@ internal sealed class OnnxAttribute : OnnxMessage
             OnnxAttributeType.Float => CodedOutputStream.ComputeTagSize(2) + 4,
             OnnxAttributeType.Int => Int64Size(3, Int),
             OnnxAttributeType.String => StringSize(4, String!),
+            OnnxAttributeType.Tensor => FieldSize(5, Tensor!),
             OnnxAttributeType.Ints => Ints.Sum(v => Int64Size(8, v)),
             OnnxAttributeType.Strings => Strings.Sum(s => StringSize(9, s)),
             _ => throw new InvalidOperationException($"Unsupported attribute type {Type}."),
@@ -155,6 +162,9 @@ internal sealed class OnnxAttribute : OnnxMessage
                 break;
             case OnnxAttributeType.String:
                 WriteString(output, 4, String!);
+                break;
+            case OnnxAttributeType.Tensor:
+                WriteField(output, 5, Tensor!);
                 break;
             case OnnxAttributeType.Ints:
                 foreach (long value in Ints)

@@ -83,7 +83,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         {
             _optimizer = optim.Adam(_network.TrainableParameters(), settings.LearningRate,
                 weight_decay: settings.WeightDecay);
-            _frozenBranch = FrozenBranchIdentity.Compute(_network);
+            _frozenBranch = settings.OnnxPrior?.Identity ?? FrozenBranchIdentity.Compute(_network);
             _trainingData = images.ContentHash();
             _validationData = validation?.ContentHash();
             int lastFinished = Resume();
@@ -94,6 +94,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                 if (validation is not null)
                     _validationFeatures = CacheFeatures(validation, false, "the validation images", cancellation);
             }
+            images.ReleasePriorImages();
+            validation?.ReleasePriorImages();
             RunEpochs(images, validation, lastFinished + 1, cancellation);
 
             if (_best.Epoch is { } bestEpoch)
@@ -268,11 +270,11 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
 
     private HfferNetwork CreateNetwork()
     {
-        var network = new HfferNetwork(settings.Architecture, settings.ClassCount);
+        var network = new HfferNetwork(settings.Architecture, settings.ClassCount, settings.OnnxPrior?.MapShape);
         try
         {
             if (settings.Dinov2Checkpoint is { } dinov2)
-                WeightReports.Add(PretrainedWeights.LoadDinov2(network.dinov2, dinov2, settings.StrictWeightLoading));
+                WeightReports.Add(PretrainedWeights.LoadDinov2(network.dinov2!, dinov2, settings.StrictWeightLoading));
             if (settings.Ir50Checkpoint is { } ir50)
                 WeightReports.Add(PretrainedWeights.LoadIr50(network.ir50, ir50, settings.Architecture.Ir50StageUnits,
                     settings.StrictWeightLoading));
@@ -300,12 +302,14 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             return null;
         }
 
-        int length = PriorFeatureCache.FeatureLength(settings.Architecture);
+        int grid = settings.Architecture.TokenGrid;
+        IPriorFeatureSource source = settings.OnnxPrior is { } prior
+            ? new OnnxFeatureSource(prior, grid)
+            : new Dinov2FeatureSource(_network, settings.Device);
         IPriorFeatureStore store = settings.FeatureCache == FeatureCacheMode.Disk
-            ? new DiskFeatureStore(settings.FeatureCacheDirectory!, _frozenBranch, images, length)
-            : new MemoryFeatureStore(images.Count, length);
-        return PriorFeatureCache.Fill(_network, images, withMirrors, store, settings.Device, description, log,
-            cancellation);
+            ? new DiskFeatureStore(settings.FeatureCacheDirectory!, _frozenBranch, images, source.FeatureLength)
+            : new MemoryFeatureStore(images.Count, source.FeatureLength);
+        return PriorFeatureCache.Fill(source, images, withMirrors, store, grid * grid, description, log, cancellation);
     }
 
     /// <summary>Loads the checkpoint when resuming; returns the last epoch it finished (0 when starting anew).</summary>
@@ -360,7 +364,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         if (info.ClassCount != settings.ClassCount)
             Refuse("class count", settings.ClassCount, info.ClassCount);
         if (info.FrozenBranch != _frozenBranch)
-            Refuse("frozen DINOv2 branch (weights identity)", _frozenBranch, info.FrozenBranch);
+            Refuse("frozen prior (identity of its weights)", _frozenBranch, info.FrozenBranch);
 
         // These change the run's course but not what can be loaded: continuing is the user's call.
         if (info.TrainingData != _trainingData)

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Hffer.MLNet.Training;
 
 /// <summary>
-/// The frozen DINOv2 branch's tokens of every image of a set, and of its mirror image when training flips, computed
+/// The frozen prior's tokens of every image of a set, and of its mirror image when training flips, computed
 /// once before the first epoch. The branch never trains, so these are exactly the tokens every later step would
 /// compute again; the trainable part still trains end to end on top of them.
 /// </summary>
@@ -26,25 +26,27 @@ internal sealed class PriorFeatureCache
     private readonly int _tokens;
     private readonly int _width;
 
-    private PriorFeatureCache(IPriorFeatureStore store, int tokens, int width)
+    private PriorFeatureCache(IPriorFeatureStore store, int tokens)
     {
         _store = store;
         _tokens = tokens;
-        _width = width;
+        _width = store.FeatureLength / tokens;
     }
 
-    /// <summary>Floats per image and variant.</summary>
-    public static int FeatureLength(HfferArchitecture architecture) =>
-        architecture.TokenGrid * architecture.TokenGrid * architecture.VitEmbedDim;
-
     /// <summary>Fills <paramref name="store"/> with whatever it lacks for <paramref name="images"/>.</summary>
+    /// <param name="source">Computes the missing entries.</param>
+    /// <param name="images">The images, in the store's order.</param>
+    /// <param name="withMirrors">Whether mirror images are stored too.</param>
+    /// <param name="store">Where the entries go.</param>
+    /// <param name="tokens">Tokens per entry (the token grid squared).</param>
+    /// <param name="description">What the images are, for the log.</param>
+    /// <param name="log">Progress messages.</param>
+    /// <param name="cancellation">Checked between chunks.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired; stored entries stay.</exception>
-    public static PriorFeatureCache Fill(HfferNetwork network, ImageSet images, bool withMirrors,
-        IPriorFeatureStore store, Device device, string description, Action<string> log, CancellationToken cancellation)
+    public static PriorFeatureCache Fill(IPriorFeatureSource source, ImageSet images, bool withMirrors,
+        IPriorFeatureStore store, int tokens, string description, Action<string> log, CancellationToken cancellation)
     {
-        var architecture = network.Architecture;
-        var cache = new PriorFeatureCache(store, architecture.TokenGrid * architecture.TokenGrid,
-            architecture.VitEmbedDim);
+        var cache = new PriorFeatureCache(store, tokens);
 
         bool[] variants = withMirrors ? [false, true] : [false];
         var chunks = variants
@@ -68,7 +70,11 @@ internal sealed class PriorFeatureCache
         foreach (var (indices, mirrored) in chunks)
         {
             cancellation.ThrowIfCancellationRequested();
-            QuietGarbageCollector.Run(() => cache.Compute(network, images, indices, mirrored, device, features));
+            QuietGarbageCollector.Run(() =>
+            {
+                source.Compute(images, indices, mirrored, features);
+                return indices.Length;
+            });
             for (int i = 0; i < indices.Length; i++)
                 store.Write(indices[i], mirrored, features.AsSpan(i * store.FeatureLength, store.FeatureLength));
 
@@ -96,17 +102,5 @@ internal sealed class PriorFeatureCache
             return tokens;
         using (tokens)
             return tokens.to(device);
-    }
-
-    private int Compute(HfferNetwork network, ImageSet images, int[] indices, bool mirrored, Device device,
-        float[] destination)
-    {
-        using var scope = NewDisposeScope();
-        var pixels = images.Pixels(indices, device);
-        if (mirrored)
-            pixels = pixels.flip(3);
-        var tokens = network.PriorTokens(ImageNormalization.Apply(pixels)).cpu().contiguous();
-        MemoryMarshal.Cast<byte, float>(tokens.bytes).CopyTo(destination);
-        return indices.Length;
     }
 }

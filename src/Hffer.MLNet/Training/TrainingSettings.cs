@@ -39,6 +39,9 @@ internal sealed record TrainingSettings
 
     public string? Dinov2Checkpoint { get; init; }
 
+    /// <summary>The ONNX prior replacing the DINOv2 branch; its features are always cached.</summary>
+    public Priors.OnnxPrior? OnnxPrior { get; init; }
+
     public string? Ir50Checkpoint { get; init; }
 
     public bool StrictWeightLoading { get; init; } = true;

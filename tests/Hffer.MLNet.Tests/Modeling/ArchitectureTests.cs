@@ -61,9 +61,9 @@ public class ArchitectureTests
         using var logits = network.call(image);
 
         Assert.Equal([2L, 5], logits.shape);
-        Assert.All(network.dinov2.parameters(), p => Assert.False(p.requires_grad));
+        Assert.All(network.dinov2!.parameters(), p => Assert.False(p.requires_grad));
         Assert.True(network.TrainableParameters().Any());
-        long total = network.parameters().Sum(p => p.numel()), frozen = network.dinov2.parameters().Sum(p => p.numel());
+        long total = network.parameters().Sum(p => p.numel()), frozen = network.dinov2!.parameters().Sum(p => p.numel());
         Assert.Equal(total - frozen, network.TrainableParameters().Sum(p => p.numel()));
     }
 
@@ -123,10 +123,10 @@ public class ArchitectureTests
         var rows = Hffer.MLNet.Data.HfferDataCatalog.ReadImageFolder(TestData.Train).Take(1);
         var images = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(ml.Data.LoadFromEnumerable(rows))
             .Transform(ml.Data.LoadFromEnumerable(rows));
-        var pipeline = new ScoringPipeline(ml.Transforms, new HfferOptions(), imageSize: 112);
+        var pipeline = new ScoringPipeline(ml.Transforms, new HfferOptions(), imageSize: 112, priorImageSize: null);
 
         var pixels = pipeline.Preprocessing().Fit(images).Transform(images)
-            .GetColumn<float[]>(ScoringPipeline.Pixels).Single();
+            .GetColumn<float[]>(pipeline.Pixels.Name).Single();
 
         int plane = 112 * 112;
         Assert.Equal(3 * plane, pixels.Length);

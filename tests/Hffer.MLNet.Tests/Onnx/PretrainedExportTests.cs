@@ -16,7 +16,7 @@ public class PretrainedExportTests
         PyTorchPickler.PickleStateDict(dinov2, OfficialCheckpoints.Dinov2Hub(seed: 2));
         PyTorchPickler.PickleStateDict(ir50, OfficialCheckpoints.PosterIr50(prefix: "module."));
         using var network = TestNetworks.Random(HfferArchitecture.Paper, classes: 7, seed: 8);
-        Assert.True(PretrainedWeights.LoadDinov2(network.dinov2, dinov2, strict: true).IsExact);
+        Assert.True(PretrainedWeights.LoadDinov2(network.dinov2!, dinov2, strict: true).IsExact);
         Assert.True(PretrainedWeights.LoadIr50(network.ir50, ir50, HfferArchitecture.Paper.Ir50StageUnits, true).IsExact);
         network.eval();
         using var pixels = TestNetworks.Pixels(batch: 1, 224, seed: 12);

@@ -13,9 +13,9 @@ public class PriorFeatureCacheTests
         manual_seed(11);
         using var network = new HfferNetwork(HfferArchitecture.Small, 3);
         network.eval();
-        var store = new MemoryFeatureStore(images.Count, PriorFeatureCache.FeatureLength(network.Architecture));
+        var store = new MemoryFeatureStore(images.Count, new Dinov2FeatureSource(network, CPU).FeatureLength);
 
-        var cache = PriorFeatureCache.Fill(network, images, withMirrors: true, store, CPU, "test", _ => { },
+        var cache = PriorFeatureCache.Fill(new Dinov2FeatureSource(network, CPU), images, withMirrors: true, store, 16, "test", _ => { },
             CancellationToken.None);
         int[] indices = [3, 0, 4];
         bool[] mirrored = [true, false, true];

@@ -1,0 +1,13 @@
+using Hffer.MLNet.Data;
+
+namespace Hffer.MLNet.Training;
+
+/// <summary>Computes the frozen prior's tokens [grid², width] of images, for <see cref="PriorFeatureCache"/>.</summary>
+internal interface IPriorFeatureSource
+{
+    /// <summary>Floats per image (tokens x width).</summary>
+    int FeatureLength { get; }
+
+    /// <summary>Writes the tokens of <paramref name="indices"/>, one after the other, into <paramref name="destination"/>.</summary>
+    void Compute(ImageSet images, int[] indices, bool mirrored, Span<float> destination);
+}

@@ -1,0 +1,30 @@
+using System.Runtime.InteropServices;
+using Hffer.MLNet.Data;
+using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Priors;
+using static TorchSharp.torch;
+
+namespace Hffer.MLNet.Training;
+
+/// <summary>
+/// An ONNX prior as a feature source: ONNX Runtime computes each image's map from the prior's own copy of the image,
+/// which is average-pooled to the token grid as <see cref="Onnx.HfferOnnxExporter"/>'s scoring graph pools it.
+/// </summary>
+internal sealed class OnnxFeatureSource(OnnxPrior prior, int grid) : IPriorFeatureSource
+{
+    public int FeatureLength { get; } = grid * grid * prior.MapShape.Channels;
+
+    public void Compute(ImageSet images, int[] indices, bool mirrored, Span<float> destination)
+    {
+        var shape = prior.MapShape;
+        for (int i = 0; i < indices.Length; i++)
+        {
+            using var scope = NewDisposeScope();
+            float[] map = prior.Map(images.PriorImage(indices[i]), mirrored);
+            var pooled = nn.functional.adaptive_avg_pool2d(
+                tensor(map, [1, shape.Channels, shape.Height, shape.Width]), [grid, grid]);
+            var tokens = Tokens.FromMap(pooled).contiguous();
+            MemoryMarshal.Cast<byte, float>(tokens.bytes).CopyTo(destination.Slice(i * FeatureLength, FeatureLength));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using Hffer.MLNet.Data;
+using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Onnx;
+using Hffer.MLNet.Priors;
+using Hffer.MLNet.Tests.Training;
+using Hffer.MLNet.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using static TorchSharp.torch;
+
+namespace Hffer.MLNet.Tests.Priors;
+
+/// <summary>Training and scoring with the ResNet18 prior through the ML.NET chain, on real faces.</summary>
+[Collection("Torch")]
+public class OnnxPriorPipelineTests
+{
+    private static readonly string[] Classes = Pipelines.ShuffledClassOrder;
+
+    [Fact]
+    public void ChainedScoringEqualsTheTorchSharpForwardOnTheTrainingTimePriorFeatures()
+    {
+        var ml = new MLContext(1);
+        var view = Keyed(ml, Pipelines.TrainingSubset(ml, step: 20));
+        using var prior = OnnxPrior.Load(OnnxFeaturizerPrior.ResNet18());
+        var options = Pipelines.QuickOptions();
+        var pipeline = new ScoringPipeline(ml.Transforms, options, 112, prior.InputSize);
+        ImageSet Read() => ImageSetReader.Read(view, pipeline.Preprocessing().Fit(view).Transform(view),
+            pipeline.Pixels, pipeline.PriorPixels, "Label", Classes.Length, CancellationToken.None);
+        var settings = TrainerInputs.Settings() with { ClassCount = Classes.Length, Epochs = 1, OnnxPrior = prior };
+        using var network = new HfferTrainer(settings, _ => { }).Train(Read(), null, CancellationToken.None);
+
+        // Training-time path: ONNX Runtime features of the prior's pixels, pooled by TorchSharp, then Classify.
+        var images = Read();
+        var source = new OnnxFeatureSource(prior, network.Architecture.TokenGrid);
+        int[] indices = Enumerable.Range(0, images.Count).ToArray();
+        var features = new float[indices.Length * source.FeatureLength];
+        source.Compute(images, indices, mirrored: false, features);
+        float[] expected;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            var tokens = tensor(features, [indices.Length, 16, 512]);
+            var logits = network.Classify(ImageNormalization.Apply(images.Pixels(indices, CPU)), tokens);
+            expected = logits.softmax(1).data<float>().ToArray();
+        }
+
+        byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames, Classes);
+        var scoring = pipeline.Build(view, onnx, Classes, prior.Model);
+        float[] actual = scoring.Transform(view).GetColumn<float[]>("Score").SelectMany(s => s).ToArray();
+        (scoring as IDisposable)?.Dispose();
+
+        double worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Console.WriteLine($"ResNet18 prior: chained ML.NET scoring vs TorchSharp forward, max |diff| {worst:E2} " +
+            $"over {images.Count} images");
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.True(worst <= 1e-4, $"max |diff| = {worst}");
+        Assert.True(features.Max() > 0.1f, "pretrained ResNet18 features of faces are not all zero");
+    }
+
+    [Fact]
+    public void FitWithTheResNet18PriorSavesAndReloadsWithIdenticalPredictions()
+    {
+        using var folder = new TemporaryFolder();
+        var ml = new MLContext(1);
+        var training = Pipelines.TrainingSubset(ml, step: 20);
+        var options = Pipelines.QuickOptions();
+        options.OnnxPrior = OnnxFeaturizerPrior.ResNet18();
+        var model = Pipelines.Hffer(ml, options).Fit(training);
+        var hffer = model.LastTransformer;
+        string path = Path.Combine(folder.Path, "model.zip");
+        ml.Model.Save(model, training.Schema, path);
+
+        var fresh = new MLContext(2);
+        var loaded = fresh.Model.Load(path, out _);
+        var original = model.Transform(training).GetColumn<float[]>("Score").ToArray();
+        var reloaded = loaded.Transform(training).GetColumn<float[]>("Score").ToArray();
+
+        long resnetBytes = new FileInfo(OnnxFeaturizerPrior.ResNet18().ModelPath).Length;
+        Assert.True(hffer.PriorOnnxModel.Length > resnetBytes, "the prior graph holds the ResNet18 weights");
+        Assert.True(new FileInfo(path).Length > resnetBytes / 2, "the zip holds the prior graph (compressed)");
+        Assert.Equal(14, original.Length);
+        Assert.Equal(original.Length, reloaded.Length);
+        for (int row = 0; row < original.Length; row++)
+            Assert.Equal(original[row], reloaded[row]);
+        string priorFile = Path.Combine(folder.Path, "prior.onnx");
+        hffer.SavePriorOnnx(priorFile);
+        Assert.Equal(hffer.PriorOnnxModel.ToArray(), File.ReadAllBytes(priorFile));
+        model.Dispose();
+    }
+
+    [Fact]
+    public void ResumingWithAnotherPriorIsRefusedAndTheDiskCacheIsKeyedByThePrior()
+    {
+        using var folder = new TemporaryFolder();
+        using var conv = nn.Conv2d(3, 8, kernel_size: 3, stride: 2, padding: 1, bias: true);
+        string path = Path.Combine(folder.Path, "tiny.onnx");
+        string features = OnnxPriorTests.WriteTinyFeaturizer(conv, path);
+        using var prior = OnnxPrior.Load(new OnnxFeaturizerPrior
+        {
+            ModelPath = path, FeatureMapName = features, InputSize = 32,
+        });
+        var settings = TrainerInputs.Settings() with
+        {
+            Epochs = 1, OnnxPrior = prior, CheckpointDirectory = Path.Combine(folder.Path, "checkpoints"),
+            FeatureCache = FeatureCacheMode.Disk, FeatureCacheDirectory = Path.Combine(folder.Path, "cache"),
+        };
+        using (var network = new HfferTrainer(settings, _ => { }).Train(ImagesWithPriorCopies(), null, default))
+            Assert.NotNull(network.prior_proj);
+
+        string cacheFolder = Assert.Single(Directory.GetDirectories(settings.FeatureCacheDirectory!));
+        var error = Assert.Throws<InvalidDataException>(() => new HfferTrainer(
+            settings with { OnnxPrior = null, ResumeFromCheckpoint = true, Epochs = 2 }, _ => { })
+            .Train(ImagesWithPriorCopies(), null, default));
+
+        Assert.Equal(prior.Identity, Path.GetFileName(cacheFolder));
+        Assert.Equal(12 * 2, Directory.GetFiles(cacheFolder).Length);
+        Assert.Contains("its frozen prior (identity of its weights) is " + prior.Identity, error.Message);
+    }
+
+    /// <summary>Random 112-pixel images with 32-pixel copies for the tiny prior.</summary>
+    private static ImageSet ImagesWithPriorCopies()
+    {
+        var images = TrainerInputs.RandomImages(12, 3);
+        var random = new Random(6);
+        var copies = Enumerable.Range(0, images.Count).Select(_ =>
+        {
+            var copy = new byte[3 * 32 * 32];
+            random.NextBytes(copy);
+            return copy;
+        }).ToArray();
+        var originals = Enumerable.Range(0, images.Count).Select(i => images.Image(i).ToArray()).ToArray();
+        return new ImageSet(originals, images.Labels, images.ImageSize, copies, 32);
+    }
+
+    private static IDataView Keyed(MLContext ml, IDataView data)
+    {
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: Pipelines.ClassNames(ml, Classes))
+            .Fit(data).Transform(data);
+        return ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath").Fit(keyed)
+            .Transform(keyed);
+    }
+}

@@ -1,0 +1,154 @@
+using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Onnx;
+using Hffer.MLNet.Priors;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hffer.MLNet.Tests.Priors;
+
+/// <summary>Composing a foreign ONNX featurizer into the prior graph: ResNet18 from NuGet and a tiny model of ours.</summary>
+[Collection("Torch")]
+public class OnnxPriorTests
+{
+    private static readonly string Models = Path.Combine(AppContext.BaseDirectory, "DnnImageModels");
+
+    [Fact]
+    public void ResNet18PriorReproducesThePackagesPreprocessingAndItsLastStageMap()
+    {
+        using var prior = OnnxPrior.Load(OnnxFeaturizerPrior.ResNet18());
+        var random = new Random(8);
+        var image = new byte[3 * 224 * 224];
+        random.NextBytes(image);
+        var pixels = new DenseTensor<float>(image.Select(b => (float)b).ToArray(), [1, 3, 224, 224]);
+
+        // Independent path: the package's own preprocessing model, then the unmodified ResNet18 with its map exposed.
+        float[] preprocessed, expectedMap;
+        using (var preprocess = new InferenceSession(Path.Combine(Models, "ResNetPrepOnnx", "ResNetPreprocess.onnx")))
+        using (var prepared = preprocess.Run([NamedOnnxValue.CreateFromTensor("OriginalInput", pixels)]))
+        using (var resnet = new InferenceSession(OnnxGraphEditor.ExposeOutput(
+            File.ReadAllBytes(Path.Combine(Models, "ResNet18Onnx", "ResNet18.onnx")), "ReLU393_Output_0",
+            [1L, 512L, 7L, 7L])))
+        {
+            preprocessed = prepared[0].AsEnumerable<float>().ToArray();
+            var input = new DenseTensor<float>(preprocessed, [1, 3, 224, 224]);
+            using var mapped = resnet.Run([NamedOnnxValue.CreateFromTensor("Input247", input)], ["ReLU393_Output_0"]);
+            expectedMap = mapped[0].AsEnumerable<float>().ToArray();
+        }
+
+        byte[] withInput = OnnxGraphEditor.ExposeOutput(prior.Model, "Input247", [1L, 3L, 224L, 224L]);
+        using var composed = new InferenceSession(withInput);
+        using var results = composed.Run([NamedOnnxValue.CreateFromTensor(OnnxPriorGraph.PixelsInput, pixels)],
+            ["Input247", OnnxPriorGraph.MapOutput]);
+        float[] ourInput = results[0].AsEnumerable<float>().ToArray();
+        float[] ourMap = results[1].AsEnumerable<float>().ToArray();
+
+        Assert.Equal(new PriorMapShape(512, 7, 7), prior.MapShape);
+        Assert.True(MaxAbsDifference(preprocessed, ourInput) < 1e-4, $"input diff {MaxAbsDifference(preprocessed, ourInput)}");
+        Assert.True(MaxAbsDifference(expectedMap, ourMap) < 1e-4, $"map diff {MaxAbsDifference(expectedMap, ourMap)}");
+        Assert.Equal(expectedMap, prior.Map(image, mirrored: false), new Tolerance(1e-4f));
+        Assert.True(expectedMap.Max() > 0.1f, "a pretrained ReLU map of a noisy image is not all zero");
+    }
+
+    [Fact]
+    public void AnyOnnxFeaturizerWorks_TinyRgbModelMatchesTorchSharpOnNormalizedAndMirroredPixels()
+    {
+        using var folder = new TemporaryFolder();
+        torch.manual_seed(4);
+        using var conv = nn.Conv2d(3, 4, kernel_size: 3, stride: 2, padding: 1, bias: true);
+        string path = Path.Combine(folder.Path, "tiny.onnx");
+        string features = WriteTinyFeaturizer(conv, path);
+        var description = new OnnxFeaturizerPrior { ModelPath = path, FeatureMapName = features, InputSize = 32 };
+
+        using var prior = OnnxPrior.Load(description);
+        var image = new byte[3 * 32 * 32];
+        new Random(2).NextBytes(image);
+
+        Assert.Equal(new PriorMapShape(4, 16, 16), prior.MapShape);
+        foreach (bool mirrored in new[] { false, true })
+        {
+            using var scope = NewDisposeScope();
+            var pixels = tensor(image.Select(b => (float)b).ToArray(), [1, 3, 32, 32]);
+            if (mirrored)
+                pixels = pixels.flip(3);
+            var mean = tensor(new[] { 0.485f, 0.456f, 0.406f }).reshape(1, 3, 1, 1);
+            var std = tensor(new[] { 0.229f, 0.224f, 0.225f }).reshape(1, 3, 1, 1);
+            using var noGrad = no_grad();
+            float[] expected = nn.functional.relu(conv.call((pixels / 255f - mean) / std)).data<float>().ToArray();
+
+            Assert.Equal(expected, prior.Map(image, mirrored), new Tolerance(1e-4f));
+        }
+    }
+
+    [Fact]
+    public void BadDescriptionsAreRefusedByName()
+    {
+        using var folder = new TemporaryFolder();
+        using var conv = nn.Conv2d(3, 4, kernel_size: 3, stride: 2, padding: 1, bias: true);
+        string path = Path.Combine(folder.Path, "tiny.onnx");
+        string features = WriteTinyFeaturizer(conv, path);
+        string garbage = Path.Combine(folder.Path, "garbage.onnx");
+        File.WriteAllText(garbage, "not a model");
+
+        var noMap = Assert.Throws<ArgumentException>(() =>
+            OnnxPrior.Load(new OnnxFeaturizerPrior { ModelPath = path, FeatureMapName = "nope", InputSize = 32 }));
+        var wrongSize = Assert.Throws<ArgumentException>(() =>
+            OnnxPrior.Load(new OnnxFeaturizerPrior { ModelPath = path, FeatureMapName = features, InputSize = 64 }));
+        var notOnnx = Assert.Throws<InvalidDataException>(() =>
+            OnnxPrior.Load(new OnnxFeaturizerPrior { ModelPath = garbage, FeatureMapName = features, InputSize = 32 }));
+        var wrongMean = Assert.Throws<ArgumentException>(() => OnnxPrior.Load(
+            new OnnxFeaturizerPrior { ModelPath = path, FeatureMapName = features, InputSize = 32, Mean = [1f, 2f] }));
+        var missingPackage = Assert.Throws<FileNotFoundException>(() => OnnxFeaturizerPrior.ResNet18(folder.Path));
+
+        Assert.StartsWith($"No node of {path} produces 'nope'. The last node outputs are ", noMap.Message);
+        Assert.Contains(features, noMap.Message);
+        Assert.StartsWith($"Input 'image' of {path} has shape [-1, 3, 32, 32]; the prior needs [1, 3, 64, 64]",
+            wrongSize.Message);
+        Assert.Contains(garbage, notOnnx.Message);
+        Assert.StartsWith("Mean has 2 values; expected 3 (per channel) or 3072", wrongMean.Message);
+        Assert.Contains("Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0", missingPackage.Message);
+    }
+
+    [Fact]
+    public void OptionsRefuseAnOnnxPriorTogetherWithDinov2WeightsOrWithoutTheCache()
+    {
+        var prior = new OnnxFeaturizerPrior { ModelPath = Path.Combine(Models, "ResNet18Onnx", "ResNet18.onnx"),
+            FeatureMapName = "ReLU393_Output_0" };
+        var ml = new Microsoft.ML.MLContext(1);
+
+        var withDinov2 = Assert.Throws<ArgumentException>(() =>
+            ml.Transforms.Hffer(new HfferOptions { OnnxPrior = prior, Dinov2Checkpoint = "dinov2.pth" }));
+        var uncached = Assert.Throws<ArgumentException>(() =>
+            ml.Transforms.Hffer(new HfferOptions { OnnxPrior = prior, FeatureCache = Hffer.MLNet.Training.FeatureCacheMode.None }));
+        var augmented = Assert.Throws<ArgumentException>(() =>
+            ml.Transforms.Hffer(new HfferOptions { OnnxPrior = prior, AugmentFrozenBranch = true }));
+
+        Assert.StartsWith("Dinov2Checkpoint and OnnxPrior are both set", withDinov2.Message);
+        Assert.Contains("FeatureCache cannot be None", uncached.Message);
+        Assert.Contains("AugmentFrozenBranch cannot be set", augmented.Message);
+    }
+
+    /// <summary>image [N, 3, 32, 32] → Conv (stride 2) → Relu → spatial mean ("pooled", the only output).</summary>
+    /// <returns>The name of the Relu output, the feature map.</returns>
+    internal static string WriteTinyFeaturizer(TorchSharp.Modules.Conv2d conv, string path)
+    {
+        var graph = new OnnxGraphBuilder();
+        string image = graph.Input("image", OnnxDataType.Float, "N", 3L, 32L, 32L);
+        string features = graph.Relu(graph.Conv(image, conv, "conv", stride: 2, padding: 1));
+        string pooled = graph.ReduceMean(features, [2, 3], keepDims: false);
+        graph.Output(pooled, "pooled", OnnxDataType.Float, "N", conv.weight!.shape[0]);
+        using var stream = File.Create(path);
+        graph.Build("tiny").WriteTo(stream);
+        return features;
+    }
+
+    private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+
+    private sealed class Tolerance(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(float value) => 0;
+    }
+}
