@@ -1,6 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Native;
@@ -20,7 +18,7 @@ namespace Hffer.MLNet.Benchmarks;
 /// In-process, so libtorch loads from this program's output; one launch with few iterations, because a paper-preset
 /// step takes seconds on a CPU.
 /// </remarks>
-[Config(typeof(Config))]
+[Config(typeof(ShortInProcessConfig))]
 [MemoryDiagnoser]
 public class TrainingStepBenchmarks
 {
@@ -57,9 +55,10 @@ public class TrainingStepBenchmarks
             architecture.InputSize);
         _batch = Enumerable.Range(0, BatchSize).ToArray();
         _targets = _images.Targets(_batch, CPU);
-        var store = new MemoryFeatureStore(BatchSize, PriorFeatureCache.FeatureLength(architecture));
-        _cache = PriorFeatureCache.Fill(_network, _images, withMirrors: false, store, CPU, "the batch", _ => { },
-            CancellationToken.None);
+        var source = new Dinov2FeatureSource(_network, CPU);
+        var store = new MemoryFeatureStore(BatchSize, source.FeatureLength);
+        _cache = PriorFeatureCache.Fill(source, _images, withMirrors: false, store,
+            architecture.TokenGrid * architecture.TokenGrid, "the batch", _ => { }, CancellationToken.None);
     }
 
     [GlobalCleanup]
@@ -104,16 +103,5 @@ public class TrainingStepBenchmarks
         value.backward();
         _optimizer.step();
         return value.item<float>();
-    }
-
-    private sealed class Config : BenchmarkDotNet.Configs.ManualConfig
-    {
-        public Config() => AddJob(Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1)
-            .WithWarmupCount(1)
-            .WithIterationCount(5)
-            .WithInvocationCount(1)
-            .WithUnrollFactor(1));
     }
 }

@@ -4,7 +4,12 @@
 //   dotnet run --project samples/Hffer.MLNet.Quickstart -- <dataset> [--preset small|paper] [--epochs N]
 //                                                           [--batch-size N] [--learning-rate X] [--seed N]
 //                                                           [--validation-fraction X] [--checkpoints <folder>]
+//                                                           [--prior resnet18|dinov2] [--dinov2-checkpoint <file>]
 //                                                           [--output <folder>]
+//
+// The small preset's frozen prior is ImageNet ResNet18 from ML.NET's NuGet package (offline, pretrained): HFFER's
+// recipe with a weaker prior than the paper's DINOv2. --prior dinov2 uses the TorchSharp DINOv2 branch, which has
+// random weights unless --dinov2-checkpoint gives the official ones; the paper preset uses it by default.
 //
 // A fifth of the training images (--validation-fraction) is held out to pick the best epoch; --checkpoints writes a
 // checkpoint after every epoch and continues from it when run again (stop it with Ctrl+C: the model so far is kept).
@@ -14,13 +19,16 @@
 using System.Diagnostics;
 using Hffer.MLNet;
 using Hffer.MLNet.Data;
+using Hffer.MLNet.Priors;
 using Hffer.MLNet.Quickstart;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
 var settings = QuickstartSettings.Parse(args);
 Console.WriteLine($"Dataset: {settings.Dataset}");
-Console.WriteLine($"Preset: {settings.Preset}, epochs: {settings.Epochs}, batch size: {settings.BatchSize}");
+Console.WriteLine($"Preset: {settings.Preset}, prior: {settings.Prior}" +
+    (settings.Prior == QuickstartPrior.Dinov2 && settings.Dinov2Checkpoint is null ? " (random weights)" : "") +
+    $", epochs: {settings.Epochs}, batch size: {settings.BatchSize}");
 
 // Ctrl+C ends training within one step; Fit then returns the best model so far instead of throwing it away.
 using var stop = new CancellationTokenSource();
@@ -64,6 +72,8 @@ var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
         CheckpointDirectory = settings.Checkpoints,
         ResumeFromCheckpoint = settings.Checkpoints is not null,
         AugmentFrozenBranch = settings.AugmentFrozenBranch,
+        OnnxPrior = settings.Prior == QuickstartPrior.ResNet18 ? OnnxFeaturizerPrior.ResNet18() : null,
+        Dinov2Checkpoint = settings.Dinov2Checkpoint,
         EpochCompleted = metrics =>
         {
             epochsRun++;
@@ -110,6 +120,12 @@ string onnxPath = Path.Combine(settings.Output, "hffer.onnx");
 Report.SaveAtomically(zipPath, path => ml.Model.Save(model, train.Schema, path));
 hffer.SaveOnnx(onnxPath);
 Console.WriteLine($"Saved {zipPath} ({new FileInfo(zipPath).Length:N0} bytes) and {onnxPath}.");
+if (!hffer.PriorOnnxModel.IsEmpty)
+{
+    string priorPath = Path.Combine(settings.Output, "hffer-prior.onnx");
+    hffer.SavePriorOnnx(priorPath);
+    Console.WriteLine($"Saved the prior graph {priorPath}: the network's input HfferPriorMap is its output.");
+}
 
 // A fresh context, as another process would have: the zip holds the whole chain and the ONNX graph.
 var scoringContext = new MLContext();

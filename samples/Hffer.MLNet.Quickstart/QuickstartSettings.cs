@@ -5,7 +5,8 @@ namespace Hffer.MLNet.Quickstart;
 
 /// <summary>Command-line settings of the quickstart.</summary>
 internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, int Epochs, int BatchSize, string Output,
-    double? LearningRate, int Seed, double ValidationFraction, string? Checkpoints, bool AugmentFrozenBranch)
+    double? LearningRate, int Seed, double ValidationFraction, string? Checkpoints, bool AugmentFrozenBranch,
+    QuickstartPrior Prior, string? Dinov2Checkpoint)
 {
     public static QuickstartSettings Parse(string[] args)
     {
@@ -19,6 +20,8 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
         double validationFraction = 0.2;
         string? checkpoints = null;
         bool augmentFrozenBranch = false;
+        QuickstartPrior? prior = null;
+        string? dinov2Checkpoint = null;
 
         for (int i = 0; i < args.Length; i++)
         {
@@ -36,14 +39,31 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
                     break;
                 case "--checkpoints": checkpoints = Path.GetFullPath(Value()); break;
                 case "--augment-frozen-branch": augmentFrozenBranch = true; break;
+                case "--prior": prior = Enum.Parse<QuickstartPrior>(Value(), ignoreCase: true); break;
+                case "--dinov2-checkpoint": dinov2Checkpoint = Path.GetFullPath(Value()); break;
                 case var flag when flag.StartsWith("--", StringComparison.Ordinal):
                     throw new ArgumentException($"Unknown option {flag}.");
                 default: dataset = Path.GetFullPath(args[i]); break;
             }
         }
 
+        // The small preset gets the offline pretrained ResNet18 prior; the paper preset keeps DINOv2, as published.
+        prior ??= preset == HfferPreset.Paper || dinov2Checkpoint is not null
+            ? QuickstartPrior.Dinov2
+            : QuickstartPrior.ResNet18;
+
         // The bundled 280 training images need many passes; a large dataset needs fewer.
         return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output, learningRate, seed,
-            validationFraction, checkpoints, augmentFrozenBranch);
+            validationFraction, checkpoints, augmentFrozenBranch, prior.Value, dinov2Checkpoint);
     }
+}
+
+/// <summary>The frozen prior the quickstart trains with.</summary>
+internal enum QuickstartPrior
+{
+    /// <summary>ImageNet ResNet18 from ML.NET's NuGet package, run by ONNX Runtime (offline, pretrained).</summary>
+    ResNet18,
+
+    /// <summary>The paper's DINOv2 branch: official weights with --dinov2-checkpoint, random weights without.</summary>
+    Dinov2,
 }

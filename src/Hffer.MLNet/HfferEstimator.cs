@@ -22,14 +22,13 @@ namespace Hffer.MLNet;
 /// | Input columns | image (`LoadImages`), label (key type) |
 /// | Output columns | `Score` (vector of Single, probabilities in key order), `PredictedLabel` (the label's key type) |
 /// | Training | TorchSharp, CPU or CUDA (`GpuDeviceId`); needs a native TorchSharp package in the app |
-/// | Scoring | ONNX Runtime through `ApplyOnnxModel`; needs `Microsoft.ML.OnnxRuntime` in the app |
+/// | Scoring | ONNX Runtime via `ApplyOnnxModel` (two steps with an ONNX prior); app needs `Microsoft.ML.OnnxRuntime` |
 /// | Exportable to ONNX | Yes: `HfferTransformer.SaveOnnx` |
 /// ]]></format>
 /// Without <see cref="HfferOptions.Dinov2Checkpoint"/> the frozen DINOv2 branch keeps random weights and is no real
 /// prior; the official checkpoints must be downloaded by the user (<c>WeightDownloader</c> helps). Offline,
-/// <see cref="HfferOptions.OnnxPrior"/> = <see cref="OnnxFeaturizerPrior.ResNet18"/> gives a pretrained (weaker)
-/// prior from NuGet. `Fit` keeps the
-/// resized training images in memory (3 x S x S bytes per image) and, with the default
+/// <see cref="HfferOptions.OnnxPrior"/> = <see cref="OnnxFeaturizerPrior.ResNet18"/> gives a pretrained, weaker prior
+/// from NuGet. `Fit` keeps the resized training images in memory (3 x S x S bytes per image) and, with the default
 /// <see cref="HfferOptions.FeatureCache"/>, the frozen branch's features (301 KB per image with mirrors for the paper
 /// preset; use <see cref="Training.FeatureCacheMode.Disk"/> for large sets).
 /// </remarks>

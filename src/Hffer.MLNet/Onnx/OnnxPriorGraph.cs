@@ -174,7 +174,8 @@ internal static class OnnxPriorGraph
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
-            if (WireFormat.GetTagFieldNumber(tag) == 1 && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+            bool delimited = WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited;
+            if (WireFormat.GetTagFieldNumber(tag) == 1 && delimited)
                 return input.ReadString();
             input.SkipLastField();
         }

@@ -31,7 +31,7 @@ public sealed class OnnxFeaturizerPrior
     /// <summary>The ONNX model file.</summary>
     public required string ModelPath { get; init; }
 
-    /// <summary>The graph value holding the spatial feature map [1, C, H, W] (any node output, not only outputs).</summary>
+    /// <summary>The graph value holding the spatial feature map [1, C, H, W] (any node's output).</summary>
     public required string FeatureMapName { get; init; }
 
     /// <summary>The graph input that takes the image; null when the model has exactly one input.</summary>
@@ -43,10 +43,12 @@ public sealed class OnnxFeaturizerPrior
     /// <summary>The channel order of the model's input.</summary>
     public PriorChannelOrder ChannelOrder { get; init; } = PriorChannelOrder.Rgb;
 
-    /// <summary>Factor applied to 0-255 pixel values before the mean is subtracted (1/255 for ImageNet statistics).</summary>
+    /// <summary>Factor applied to 0-255 pixel values before the mean is subtracted (1/255 for ImageNet means).</summary>
     public float PixelScale { get; init; } = 1f / 255f;
 
-    /// <summary>Mean subtracted after scaling, in <see cref="ChannelOrder"/>: 3 values, or 3 x size x size (a mean image).</summary>
+    /// <summary>
+    /// Mean subtracted after scaling, in <see cref="ChannelOrder"/>: 3 values, or 3 x size x size (a mean image).
+    /// </summary>
     public IReadOnlyList<float> Mean { get; init; } = [0.485f, 0.456f, 0.406f];
 
     /// <summary>Per-channel standard deviation divided by last, in <see cref="ChannelOrder"/>.</summary>

@@ -33,7 +33,9 @@ internal sealed class OnnxPrior : IDisposable
 
     public OnnxFeaturizerPrior Description { get; }
 
-    /// <summary>The composed prior graph: <see cref="OnnxPriorGraph.PixelsInput"/> in, <see cref="OnnxPriorGraph.MapOutput"/> out.</summary>
+    /// <summary>
+    /// The composed prior graph: <see cref="OnnxPriorGraph.PixelsInput"/> in, <see cref="OnnxPriorGraph.MapOutput"/> out.
+    /// </summary>
     public byte[] Model { get; }
 
     public PriorMapShape MapShape { get; }

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Hffer.MLNet.Training;
 
-/// <summary>The TorchSharp DINOv2 branch of <paramref name="network"/> as a feature source, on the training device.</summary>
+/// <summary>The TorchSharp DINOv2 branch of <paramref name="network"/> as a feature source on the training device.</summary>
 internal sealed class Dinov2FeatureSource(HfferNetwork network, Device device) : IPriorFeatureSource
 {
     public int FeatureLength { get; } =

@@ -21,7 +21,8 @@ internal static class FrozenBranchIdentity
         hash.AppendData(Encoding.UTF8.GetBytes(
             $"{Version};input {architecture.InputSize};grid {architecture.TokenGrid};dim {architecture.VitEmbedDim}"));
 
-        foreach (var (name, value) in (network.dinov2 ?? throw new InvalidOperationException("The network has no DINOv2 branch.")).state_dict().OrderBy(e => e.Key, StringComparer.Ordinal))
+        var dinov2 = network.dinov2 ?? throw new InvalidOperationException("The network has no DINOv2 branch.");
+        foreach (var (name, value) in dinov2.state_dict().OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             using var scope = NewDisposeScope();
             hash.AppendData(Encoding.UTF8.GetBytes($";{name}[{string.Join(",", value.shape)}]{value.dtype}"));

@@ -8,6 +8,6 @@ internal interface IPriorFeatureSource
     /// <summary>Floats per image (tokens x width).</summary>
     int FeatureLength { get; }
 
-    /// <summary>Writes the tokens of <paramref name="indices"/>, one after the other, into <paramref name="destination"/>.</summary>
+    /// <summary>Writes the tokens of <paramref name="indices"/>, one image after the other, to the destination.</summary>
     void Compute(ImageSet images, int[] indices, bool mirrored, Span<float> destination);
 }

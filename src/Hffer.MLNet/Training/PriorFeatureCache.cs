@@ -15,8 +15,8 @@ namespace Hffer.MLNet.Training;
 /// </summary>
 /// <remarks>
 /// Features are computed per variant (plain, mirrored) in chunks of the entries the store lacks, in image order
-/// (for the memory store: all of them), never in the shuffled training batches; so their values do not depend on the shuffle, and a resumed run
-/// computes the same numbers as the run it continues.
+/// (for the memory store: all of them), never in the shuffled training batches; so their values do not depend on the
+/// shuffle, and a resumed run computes the same numbers as the run it continues.
 /// </remarks>
 internal sealed class PriorFeatureCache
 {

@@ -44,12 +44,31 @@ public class NetworkCostTests
     }
 
     [Fact]
+    public void AnOnnxPriorReplacesTheDinov2BranchByATrainableProjection()
+    {
+        using var dinov2 = new HfferNetwork(HfferArchitecture.Small, 7);
+        using var resnet = new HfferNetwork(HfferArchitecture.Small, 7, new PriorMapShape(512, 7, 7));
+
+        var parts = NetworkCost.Measure(resnet).ToDictionary(p => p.Part);
+        long projection = 512 * 96 + 96;
+
+        Assert.Null(resnet.dinov2);
+        Assert.DoesNotContain("dinov2", parts.Keys);
+        Assert.Equal(projection, parts["prior projection"].Parameters);
+        Assert.Equal(2.0 * 512 * 96 * 16, parts["prior projection"].ForwardFlops);
+        Assert.Equal(dinov2.TrainableParameters().Sum(p => p.numel()) + projection,
+            resnet.TrainableParameters().Sum(p => p.numel()));
+        Assert.Equal(1_659_819, parts.Values.Sum(p => p.Parameters));
+        Assert.All(resnet.state_dict().Keys, key => Assert.False(key.StartsWith(HfferNetwork.FrozenPrefix)));
+    }
+
+    [Fact]
     public void ArchitectureDocumentQuotesTheAssertedNumbers()
     {
         string document = File.ReadAllText(Path.Combine(TestData.FolderAbove("Hffer.MLNet.sln"), "docs", "architecture.md"));
 
         foreach (string number in new[] { "17,611,968", "86,580,480", "189,983,088", "295,045,175", "208,464,695",
-                     "76.017", "14,294,574", "194,983,157", "66.248", "2,023,083", "0.321" })
+                     "76.017", "14,294,574", "194,983,157", "66.248", "2,023,083", "0.321", "1,659,819" })
             Assert.Contains(number, document);
     }
 }

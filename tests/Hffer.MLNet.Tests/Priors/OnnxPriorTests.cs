@@ -1,6 +1,7 @@
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Onnx;
 using Hffer.MLNet.Priors;
+using Hffer.MLNet.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
@@ -8,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Hffer.MLNet.Tests.Priors;
 
-/// <summary>Composing a foreign ONNX featurizer into the prior graph: ResNet18 from NuGet and a tiny model of ours.</summary>
+/// <summary>Composing foreign ONNX featurizers into prior graphs: ResNet18 from NuGet and a tiny model of ours.</summary>
 [Collection("Torch")]
 public class OnnxPriorTests
 {
@@ -45,7 +46,8 @@ public class OnnxPriorTests
         float[] ourMap = results[1].AsEnumerable<float>().ToArray();
 
         Assert.Equal(new PriorMapShape(512, 7, 7), prior.MapShape);
-        Assert.True(MaxAbsDifference(preprocessed, ourInput) < 1e-4, $"input diff {MaxAbsDifference(preprocessed, ourInput)}");
+        Assert.True(MaxAbsDifference(preprocessed, ourInput) < 1e-4,
+            $"input diff {MaxAbsDifference(preprocessed, ourInput)}");
         Assert.True(MaxAbsDifference(expectedMap, ourMap) < 1e-4, $"map diff {MaxAbsDifference(expectedMap, ourMap)}");
         Assert.Equal(expectedMap, prior.Map(image, mirrored: false), new Tolerance(1e-4f));
         Assert.True(expectedMap.Max() > 0.1f, "a pretrained ReLU map of a noisy image is not all zero");
@@ -120,7 +122,7 @@ public class OnnxPriorTests
         var withDinov2 = Assert.Throws<ArgumentException>(() =>
             ml.Transforms.Hffer(new HfferOptions { OnnxPrior = prior, Dinov2Checkpoint = "dinov2.pth" }));
         var uncached = Assert.Throws<ArgumentException>(() =>
-            ml.Transforms.Hffer(new HfferOptions { OnnxPrior = prior, FeatureCache = Hffer.MLNet.Training.FeatureCacheMode.None }));
+            ml.Transforms.Hffer(new HfferOptions { OnnxPrior = prior, FeatureCache = FeatureCacheMode.None }));
         var augmented = Assert.Throws<ArgumentException>(() =>
             ml.Transforms.Hffer(new HfferOptions { OnnxPrior = prior, AugmentFrozenBranch = true }));
 

@@ -140,7 +140,7 @@ public class CheckpointTests
 
         Assert.Contains("its architecture is", architecture.Message);
         Assert.Contains("\"FusionModules\":1", architecture.Message);
-        Assert.Contains("its frozen DINOv2 branch (weights identity) is", frozen.Message);
+        Assert.Contains("its frozen prior (identity of its weights) is", frozen.Message);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ public class PriorFeatureCacheTests
         network.eval();
         var store = new MemoryFeatureStore(images.Count, new Dinov2FeatureSource(network, CPU).FeatureLength);
 
-        var cache = PriorFeatureCache.Fill(new Dinov2FeatureSource(network, CPU), images, withMirrors: true, store, 16, "test", _ => { },
+        var cache = PriorFeatureCache.Fill(new Dinov2FeatureSource(network, CPU), images, withMirrors: true, store, 16,
+            "test", _ => { },
             CancellationToken.None);
         int[] indices = [3, 0, 4];
         bool[] mirrored = [true, false, true];
