@@ -140,10 +140,10 @@ public sealed class HfferOptions
     public int ProgressEveryNSteps = 50;
 
     /// <summary>
-    /// Where the frozen DINOv2 branch's features are kept between epochs (default: computed once, in memory). The
-    /// branch never trains, so caching changes results only by float rounding, and the time: it removes the frozen
-    /// forward pass (61 % of the paper network's forward cost) from every step; a paper-preset step takes 0.67 of
-    /// the time.
+    /// Where the frozen prior's features (DINOv2's or <see cref="OnnxPrior"/>'s) are kept between epochs (default:
+    /// computed once, in memory). The prior never trains, so caching changes results only by float rounding, and the
+    /// time: it removes the frozen forward pass (61 % of the paper network's forward cost) from every step; a
+    /// paper-preset step takes 0.67 of the time.
     /// </summary>
     /// <remarks>
     /// The cache is bypassed when <see cref="AugmentFrozenBranch"/> is set together with <see cref="RandomShift"/> or

@@ -14,7 +14,7 @@ namespace Hffer.MLNet;
 /// <c>mlContext.Model.Save</c> writes the inner chain, so <c>mlContext.Model.Load</c> returns a
 /// <c>TransformerChain</c> of ML.NET components with the same predictions (the ONNX graph is embedded in the zip),
 /// not an <see cref="HfferTransformer"/>. <see cref="ClassNames"/> and <see cref="TrainingHistory"/> are not kept in
-/// the zip. Dispose the transformer to release the ONNX Runtime session.
+/// the zip. Dispose the transformer to release the ONNX Runtime sessions.
 /// </remarks>
 public sealed class HfferTransformer : ITransformer, IDisposable
 {

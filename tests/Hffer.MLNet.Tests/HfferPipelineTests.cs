@@ -166,7 +166,8 @@ public class HfferPipelineTests(TrainedModelFixture fixture) : IClassFixture<Tra
         Assert.Contains(fixture.Messages, m => m.StartsWith("Exported the trained network to ONNX", StringComparison.Ordinal));
     }
 
-    private static void RunProbe(params string[] arguments)
+    /// <summary>Runs <c>Hffer.MLNet.ScoringProbe</c> (ML.NET and ONNX Runtime only) in a separate process.</summary>
+    internal static void RunProbe(params string[] arguments)
     {
         string testsProject = TestData.FolderAbove("Hffer.MLNet.Tests.csproj");
         string relative = Path.GetRelativePath(testsProject, AppContext.BaseDirectory);

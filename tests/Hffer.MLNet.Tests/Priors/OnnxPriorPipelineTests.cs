@@ -1,3 +1,4 @@
+using System.Globalization;
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Onnx;
@@ -62,7 +63,8 @@ public class OnnxPriorPipelineTests
     {
         using var folder = new TemporaryFolder();
         var ml = new MLContext(1);
-        var training = Pipelines.TrainingSubset(ml, step: 20);
+        var rows = HfferDataCatalog.ReadImageFolder(TestData.Train).Where((_, i) => i % 20 == 0).ToArray();
+        var training = ml.Data.LoadFromEnumerable(rows);
         var options = Pipelines.QuickOptions();
         options.OnnxPrior = OnnxFeaturizerPrior.ResNet18();
         var model = Pipelines.Hffer(ml, options).Fit(training);
@@ -70,18 +72,25 @@ public class OnnxPriorPipelineTests
         string path = Path.Combine(folder.Path, "model.zip");
         ml.Model.Save(model, training.Schema, path);
 
-        var fresh = new MLContext(2);
-        var loaded = fresh.Model.Load(path, out _);
-        var original = model.Transform(training).GetColumn<float[]>("Score").ToArray();
-        var reloaded = loaded.Transform(training).GetColumn<float[]>("Score").ToArray();
+        var scored = model.Transform(training);
+        var original = scored.GetColumn<float[]>("Score").ToArray();
+        var reloaded = new MLContext(2).Model.Load(path, out _).Transform(training).GetColumn<float[]>("Score")
+            .ToArray();
+
+        // A separate process with ML.NET and ONNX Runtime only, no Hffer.MLNet assembly, scores the same.
+        string list = Path.Combine(folder.Path, "images.txt"), output = Path.Combine(folder.Path, "scores.txt");
+        File.WriteAllLines(list, rows.Select(r => r.ImagePath + "\t" + r.Label));
+        HfferPipelineTests.RunProbe(path, list, output);
+        var expected = scored.GetColumn<uint>("PredictedLabel").Zip(original, (key, s) =>
+            key.ToString(CultureInfo.InvariantCulture) + " " +
+            string.Join(" ", s.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
 
         long resnetBytes = new FileInfo(OnnxFeaturizerPrior.ResNet18().ModelPath).Length;
         Assert.True(hffer.PriorOnnxModel.Length > resnetBytes, "the prior graph holds the ResNet18 weights");
         Assert.True(new FileInfo(path).Length > resnetBytes / 2, "the zip holds the prior graph (compressed)");
         Assert.Equal(14, original.Length);
-        Assert.Equal(original.Length, reloaded.Length);
-        for (int row = 0; row < original.Length; row++)
-            Assert.Equal(original[row], reloaded[row]);
+        Assert.Equal(original, reloaded);
+        Assert.Equal(expected, File.ReadAllLines(output));
         string priorFile = Path.Combine(folder.Path, "prior.onnx");
         hffer.SavePriorOnnx(priorFile);
         Assert.Equal(hffer.PriorOnnxModel.ToArray(), File.ReadAllBytes(priorFile));
