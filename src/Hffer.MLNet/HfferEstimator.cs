@@ -67,9 +67,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         void Info(string message) => channel.Info(MessageSensitivity.None, message);
         using var prior = _options.OnnxPrior is { } description ? OnnxPrior.Load(description) : null;
         if (prior is not null)
-            Info($"Frozen prior: {prior.Description.ModelPath}, '{prior.Description.FeatureMapName}' " +
-                $"{prior.MapShape.Channels}x{prior.MapShape.Height}x{prior.MapShape.Width} at {prior.InputSize} px, " +
-                $"pooled to {architecture.TokenGrid}x{architecture.TokenGrid} and projected to {architecture.FusionDim}.");
+            DescribePrior(prior, architecture, Info, message => channel.Warning(MessageSensitivity.None, message));
         var pipeline = new ScoringPipeline(_catalog, _options, architecture.InputSize, prior?.InputSize);
         var images = ReadImages(input, pipeline, classNames.Count);
         ImageSet? validation = null;
@@ -82,7 +80,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         {
             (images, validation) = images.Split(_options.ValidationFraction, _options.Seed);
         }
-        Info($"Training HFFER ({Describe(architecture)}) on {images.Count} images, {classNames.Count} classes" +
+        Info($"Training HFFER ({Describe(architecture, prior)}) on {images.Count} images, {classNames.Count} classes" +
             (validation is null ? "." : $", validating on {validation.Count}."));
 
         var device = TrainingDevice.Resolve(_options.GpuDeviceId, _options.FallbackToCpu,
@@ -198,7 +196,24 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         return Enumerable.Range(1, (int)key.Count).Select(i => i.ToString()).ToArray();
     }
 
-    private static string Describe(HfferArchitecture a) =>
-        $"{a.InputSize}px input, IR50 units {string.Join("/", a.Ir50StageUnits)}, ViT {a.VitDepth}x{a.VitEmbedDim}, " +
-        $"{a.FusionModules} fusion modules, HFFE {a.HffePlacement}";
+    private static string Describe(HfferArchitecture a, OnnxPrior? prior) =>
+        $"{a.InputSize}px input, IR50 units {string.Join("/", a.Ir50StageUnits)}, " +
+        (prior is null
+            ? $"ViT {a.VitDepth}x{a.VitEmbedDim}"
+            : $"ONNX prior {Path.GetFileName(prior.Description.ModelPath)}") +
+        $", {a.FusionModules} fusion modules of width {a.FusionDim}, HFFE {a.HffePlacement}";
+
+    /// <summary>Logs what the ONNX prior is and warns when its map is smaller than the token grid.</summary>
+    internal static void DescribePrior(OnnxPrior prior, HfferArchitecture architecture, Action<string> info,
+        Action<string> warn)
+    {
+        var (map, grid) = (prior.MapShape, architecture.TokenGrid);
+        info($"Frozen prior: {prior.Description.ModelPath}, '{prior.Description.FeatureMapName}' " +
+            $"{map.Channels}x{map.Height}x{map.Width} at {prior.InputSize} px, average-pooled to {grid}x{grid} " +
+            $"and projected to {architecture.FusionDim}.");
+        if (map.Height < grid || map.Width < grid)
+            warn($"The prior's map '{prior.Description.FeatureMapName}' is {map.Height}x{map.Width}, smaller than the " +
+                $"{grid}x{grid} token grid: its cells are repeated, so the prior gives the fusion little or no " +
+                "spatial detail. Choose an earlier value with a larger map.");
+    }
 }

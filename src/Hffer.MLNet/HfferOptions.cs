@@ -261,11 +261,15 @@ public sealed class HfferOptions
             throw new ArgumentException(
                 $"{nameof(Dinov2Checkpoint)} and {nameof(OnnxPrior)} are both set; the ONNX prior replaces DINOv2.",
                 nameof(OnnxPrior));
-        if (FeatureCache == FeatureCacheMode.None || AugmentFrozenBranch)
+        const string Why = "runs in ONNX Runtime once per image before training, so its features are always cached";
+        if (FeatureCache == FeatureCacheMode.None)
             throw new ArgumentException(
-                $"An {nameof(OnnxPrior)} runs in ONNX Runtime once per image before training, so its features are " +
-                $"always cached: {nameof(FeatureCache)} cannot be None and {nameof(AugmentFrozenBranch)} cannot be set.",
-                nameof(OnnxPrior));
+                $"{nameof(FeatureCache)} is None, but an {nameof(OnnxPrior)} {Why}: use Memory or Disk.",
+                nameof(FeatureCache));
+        if (AugmentFrozenBranch)
+            throw new ArgumentException(
+                $"{nameof(AugmentFrozenBranch)} is set, but an {nameof(OnnxPrior)} {Why}: shifts and erasing cannot " +
+                "reach it. Leave it off.", nameof(AugmentFrozenBranch));
         prior.Validate();
     }
 

@@ -53,7 +53,8 @@ internal static class OnnxModelReader
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new InvalidDataException($"{source} is not a well-formed ONNX model: {e.Message}", e);
+            throw new InvalidDataException($"{source} is not a well-formed ONNX model: {e.Message} The file may be " +
+                "truncated or not an ONNX model; download, restore or export it again.", e);
         }
 
         if (!sawGraph)

@@ -63,6 +63,7 @@ public sealed class OnnxFeaturizerPrior
     /// <param name="modelsFolder">The folder holding <c>ResNet18Onnx</c> and <c>ResNetPrepOnnx</c>; null looks in
     /// <see cref="DnnImageModelsFolder"/> beside the application.</param>
     /// <exception cref="FileNotFoundException">A model file is missing (the package is not referenced).</exception>
+    /// <exception cref="InvalidDataException">The preprocessing model is damaged.</exception>
     public static OnnxFeaturizerPrior ResNet18(string? modelsFolder = null)
     {
         string folder = modelsFolder ?? Path.Combine(AppContext.BaseDirectory, DnnImageModelsFolder);
@@ -96,11 +97,20 @@ public sealed class OnnxFeaturizerPrior
     /// </summary>
     private static float[] MeanImageOf(string preprocessModel)
     {
-        using var session = new InferenceSession(preprocessModel);
+        using var session = OnnxPrior.OpenSession(File.ReadAllBytes(preprocessModel), preprocessModel);
         var (name, metadata) = session.InputMetadata.Single();
         var black = new DenseTensor<float>(metadata.Dimensions.Select(d => Math.Max(d, 1)).ToArray());
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(name, black)]);
         return results[0].AsEnumerable<float>().Select(value => -value).ToArray();
+    }
+
+    /// <summary>Names the input size a mean image of another size was made for (a changed InputSize, usually).</summary>
+    private string MeanImageSizeHint()
+    {
+        int side = (int)Math.Round(Math.Sqrt(Mean.Count / 3.0));
+        return Mean.Count > 3 && 3 * side * side == Mean.Count
+            ? $" It is a mean image for {nameof(InputSize)} {side}; a mean image goes with one input size."
+            : "";
     }
 
     internal void Validate()
@@ -120,9 +130,13 @@ public sealed class OnnxFeaturizerPrior
         if (Mean.Count != 3 && Mean.Count != 3 * InputSize * InputSize)
             throw new ArgumentException(
                 $"{nameof(Mean)} has {Mean.Count} values; expected 3 (per channel) or {3 * InputSize * InputSize} " +
-                $"(a 3 x {InputSize} x {InputSize} mean image).", nameof(Mean));
+                $"(a 3 x {InputSize} x {InputSize} mean image)." + MeanImageSizeHint(), nameof(Mean));
+        if (Mean.Any(m => !float.IsFinite(m)))
+            throw new ArgumentException($"{nameof(Mean)} holds a NaN or infinite value.", nameof(Mean));
         if (StandardDeviation.Count != 3 || StandardDeviation.Any(s => !float.IsFinite(s) || s <= 0))
             throw new ArgumentException(
-                $"{nameof(StandardDeviation)} must hold 3 positive values.", nameof(StandardDeviation));
+                $"{nameof(StandardDeviation)} must hold 3 positive values, got " +
+                $"[{string.Join(", ", StandardDeviation)}].",
+                nameof(StandardDeviation));
     }
 }

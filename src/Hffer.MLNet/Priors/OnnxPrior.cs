@@ -26,7 +26,7 @@ internal sealed class OnnxPrior : IDisposable
         Model = model;
         MapShape = shape;
         _batch = batch;
-        _session = new InferenceSession(model);
+        _session = OpenSession(model, description.ModelPath);
         Identity = Convert.ToHexStringLower(SHA256.HashData(
             [.. Encoding.UTF8.GetBytes(Version), .. SHA256.HashData(model)]))[..32];
     }
@@ -135,7 +135,8 @@ internal sealed class OnnxPrior : IDisposable
         return new PriorMapShape(dims[1], dims[2], dims[3]);
     }
 
-    private static InferenceSession OpenSession(byte[] model, string path)
+    /// <exception cref="InvalidDataException">ONNX Runtime cannot load the model (the message names the file).</exception>
+    internal static InferenceSession OpenSession(byte[] model, string path)
     {
         try
         {
@@ -143,7 +144,9 @@ internal sealed class OnnxPrior : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new InvalidDataException($"ONNX Runtime cannot load {path}: {e.Message}", e);
+            throw new InvalidDataException(
+                $"ONNX Runtime cannot load {path}: {e.Message} The file may be truncated or not an ONNX model; " +
+                "download, restore or export it again.", e);
         }
     }
 }

@@ -364,7 +364,11 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         if (info.ClassCount != settings.ClassCount)
             Refuse("class count", settings.ClassCount, info.ClassCount);
         if (info.FrozenBranch != _frozenBranch)
-            Refuse("frozen prior (identity of its weights)", _frozenBranch, info.FrozenBranch);
+            throw new InvalidDataException(
+                $"Cannot resume from {path}: it was trained with {info.FrozenPrior ?? "another frozen prior"} " +
+                $"(identity {info.FrozenBranch}), this training has {DescribePrior()} (identity {_frozenBranch}). " +
+                "Set OnnxPrior or Dinov2Checkpoint (and Seed) as in that run, or use another CheckpointDirectory or " +
+                "ResumeFromCheckpoint = false to start over.");
 
         // These change the run's course but not what can be loaded: continuing is the user's call.
         if (info.TrainingData != _trainingData)
@@ -390,6 +394,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             Architecture = _architecture,
             ClassCount = settings.ClassCount,
             FrozenBranch = _frozenBranch,
+            FrozenPrior = DescribePrior(),
             TrainingData = _trainingData,
             ValidationData = _validationData,
             Seed = settings.Seed,
@@ -406,6 +411,12 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         return $"Checkpoint of epoch {epoch} written to {path} " +
             $"({new FileInfo(path).Length / 1e6:N1} MB, {clock.Elapsed.TotalSeconds:F1} s).";
     }
+
+    private string DescribePrior() => settings.OnnxPrior is { } prior
+        ? $"the ONNX prior {Path.GetFileName(prior.Description.ModelPath)} '{prior.Description.FeatureMapName}'"
+        : settings.Dinov2Checkpoint is { } weights
+            ? $"the DINOv2 branch from {Path.GetFileName(weights)}"
+            : $"the DINOv2 branch with random weights (seed {settings.Seed})";
 
     private string CheckpointNote() => _checkpointEpoch is { } epoch
         ? $" The checkpoint {CheckpointPath} of epoch {epoch} is unchanged."

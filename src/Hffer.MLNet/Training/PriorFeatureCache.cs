@@ -62,7 +62,8 @@ internal sealed class PriorFeatureCache
             return cache;
         }
 
-        log($"Computing prior features of {description}: {missing:N0} of {total:N0} " +
+        log($"Computing prior features of {description}{(withMirrors ? " and their mirror images" : "")}: " +
+            $"{missing:N0} of {total:N0} " +
             $"({(double)missing * store.FeatureLength * sizeof(float) / (1 << 20):N1} MiB).");
         var clock = Stopwatch.StartNew();
         var features = new float[ChunkSize * store.FeatureLength];

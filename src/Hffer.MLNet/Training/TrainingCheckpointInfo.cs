@@ -14,6 +14,9 @@ internal sealed record TrainingCheckpointInfo
     /// <summary><see cref="FrozenBranchIdentity"/> of the frozen weights, which the checkpoint does not hold.</summary>
     public required string FrozenBranch { get; init; }
 
+    /// <summary>The frozen prior in words, for messages (null in checkpoints older than the prior seam).</summary>
+    public string? FrozenPrior { get; init; }
+
     /// <summary><see cref="Data.ImageSet.ContentHash"/> of the training images after any validation split.</summary>
     public required string TrainingData { get; init; }
 

@@ -123,7 +123,8 @@ public class OnnxPriorPipelineTests
 
         Assert.Equal(prior.Identity, Path.GetFileName(cacheFolder));
         Assert.Equal(12 * 2, Directory.GetFiles(cacheFolder).Length);
-        Assert.Contains("its frozen prior (identity of its weights) is " + prior.Identity, error.Message);
+        Assert.Contains($"it was trained with the ONNX prior tiny.onnx '{features}' (identity {prior.Identity}), " +
+            "this training has the DINOv2 branch with random weights (seed 2)", error.Message);
     }
 
     /// <summary>Random 112-pixel images with 32-pixel copies for the tiny prior.</summary>

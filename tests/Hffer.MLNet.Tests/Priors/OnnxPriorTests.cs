@@ -102,6 +102,18 @@ public class OnnxPriorTests
         var wrongMean = Assert.Throws<ArgumentException>(() => OnnxPrior.Load(
             new OnnxFeaturizerPrior { ModelPath = path, FeatureMapName = features, InputSize = 32, Mean = [1f, 2f] }));
         var missingPackage = Assert.Throws<FileNotFoundException>(() => OnnxFeaturizerPrior.ResNet18(folder.Path));
+        var notANumber = Assert.Throws<ArgumentException>(() => OnnxPrior.Load(new OnnxFeaturizerPrior
+        {
+            ModelPath = path, FeatureMapName = features, InputSize = 32, Mean = [float.NaN, 0.4f, 0.4f],
+        }));
+        var zeroDeviation = Assert.Throws<ArgumentException>(() => OnnxPrior.Load(new OnnxFeaturizerPrior
+        {
+            ModelPath = path, FeatureMapName = features, InputSize = 32, StandardDeviation = [0.2f, 0f, 0.2f],
+        }));
+        var otherMeanImage = Assert.Throws<ArgumentException>(() => OnnxPrior.Load(new OnnxFeaturizerPrior
+        {
+            ModelPath = path, FeatureMapName = features, InputSize = 32, Mean = new float[3 * 16 * 16],
+        }));
 
         Assert.StartsWith($"No node of {path} produces 'nope'. The last node outputs are ", noMap.Message);
         Assert.Contains(features, noMap.Message);
@@ -110,6 +122,32 @@ public class OnnxPriorTests
         Assert.Contains(garbage, notOnnx.Message);
         Assert.StartsWith("Mean has 2 values; expected 3 (per channel) or 3072", wrongMean.Message);
         Assert.Contains("Microsoft.ML.DnnImageFeaturizer.ResNet18 0.24.0", missingPackage.Message);
+        Assert.StartsWith("Mean holds a NaN or infinite value.", notANumber.Message);
+        Assert.StartsWith("StandardDeviation must hold 3 positive values, got [0.2, 0, 0.2].", zeroDeviation.Message);
+        Assert.Contains("It is a mean image for InputSize 16;", otherMeanImage.Message);
+        Assert.Contains("download, restore or export it again", notOnnx.Message);
+    }
+
+    [Fact]
+    public void AMapSmallerThanTheTokenGridIsLoggedAndWarnedAbout()
+    {
+        var resnet = OnnxFeaturizerPrior.ResNet18();
+        using var pooled = OnnxPrior.Load(new OnnxFeaturizerPrior
+        {
+            ModelPath = resnet.ModelPath, FeatureMapName = "Pooling395_Output_0", InputName = resnet.InputName,
+            ChannelOrder = resnet.ChannelOrder, PixelScale = resnet.PixelScale, Mean = resnet.Mean,
+            StandardDeviation = resnet.StandardDeviation,
+        });
+        var infos = new List<string>();
+        var warnings = new List<string>();
+
+        HfferEstimator.DescribePrior(pooled, HfferArchitecture.Small, infos.Add, warnings.Add);
+
+        Assert.Equal(new PriorMapShape(512, 1, 1), pooled.MapShape);
+        Assert.Contains("'Pooling395_Output_0' 512x1x1 at 224 px, average-pooled to 4x4 and projected to 96.",
+            Assert.Single(infos));
+        Assert.StartsWith("The prior's map 'Pooling395_Output_0' is 1x1, smaller than the 4x4 token grid",
+            Assert.Single(warnings));
     }
 
     [Fact]
@@ -127,8 +165,8 @@ public class OnnxPriorTests
             ml.Transforms.Hffer(new HfferOptions { OnnxPrior = prior, AugmentFrozenBranch = true }));
 
         Assert.StartsWith("Dinov2Checkpoint and OnnxPrior are both set", withDinov2.Message);
-        Assert.Contains("FeatureCache cannot be None", uncached.Message);
-        Assert.Contains("AugmentFrozenBranch cannot be set", augmented.Message);
+        Assert.StartsWith("FeatureCache is None, but an OnnxPrior runs in ONNX Runtime", uncached.Message);
+        Assert.StartsWith("AugmentFrozenBranch is set, but an OnnxPrior", augmented.Message);
     }
 
     /// <summary>image [N, 3, 32, 32] → Conv (stride 2) → Relu → spatial mean ("pooled", the only output).</summary>

@@ -140,7 +140,8 @@ public class CheckpointTests
 
         Assert.Contains("its architecture is", architecture.Message);
         Assert.Contains("\"FusionModules\":1", architecture.Message);
-        Assert.Contains("its frozen prior (identity of its weights) is", frozen.Message);
+        Assert.Contains("it was trained with the DINOv2 branch with random weights (seed ", frozen.Message);
+        Assert.Contains("this training has the DINOv2 branch with random weights (seed 8)", frozen.Message);
     }
 
     [Fact]
