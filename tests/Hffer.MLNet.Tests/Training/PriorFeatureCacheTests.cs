@@ -6,6 +6,8 @@ namespace Hffer.MLNet.Tests.Training;
 
 public class PriorFeatureCacheTests
 {
+    private const string FilledMirrored = "Computing prior features of the training images and their mirror images: ";
+
     [Fact]
     public void CachedTokensEqualTheFrozenBranchOnEachImageAndItsMirrorImage()
     {
@@ -47,7 +49,7 @@ public class PriorFeatureCacheTests
             .Train(images, null, CancellationToken.None);
 
         // Same draws, same steps; only the batch composition of the frozen forward differs, a float rounding matter.
-        Assert.Contains(cachedLog, m => m.StartsWith("Computing prior features of the training images: 24 of 24"));
+        Assert.Contains(cachedLog, m => m.StartsWith(FilledMirrored + "24 of 24"));
         Assert.Contains(plainLog, m => m.StartsWith("Prior feature cache off"));
         foreach (var (key, value) in cached.TrainableState())
             Assert.True(value.allclose(plain.state_dict()[key], rtol: 1e-3, atol: 1e-4), key);
@@ -95,9 +97,9 @@ public class PriorFeatureCacheTests
         Assert.Equal(2, folders.Length);
         Assert.All(folders, f => Assert.Equal(12, Directory.GetFiles(f, "*.f32").Length));
         Assert.All(Directory.GetFiles(folders[0]), f => Assert.Equal(16 * 96 * 4, new FileInfo(f).Length));
-        Assert.Contains(first, m => m.StartsWith("Computing prior features of the training images: 12 of 12"));
+        Assert.Contains(first, m => m.StartsWith(FilledMirrored + "12 of 12"));
         Assert.Contains(second, m => m == "Prior features of the training images: all 12 found in the cache.");
-        Assert.Contains(otherWeights, m => m.StartsWith("Computing prior features of the training images: 12 of 12"));
+        Assert.Contains(otherWeights, m => m.StartsWith(FilledMirrored + "12 of 12"));
         Assert.Empty(TrainerInputs.DifferingKeys(inMemory, filling));
         Assert.Empty(TrainerInputs.DifferingKeys(inMemory, reading));
     }
