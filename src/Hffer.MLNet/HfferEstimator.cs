@@ -208,9 +208,8 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         Action<string> warn)
     {
         var (map, grid) = (prior.MapShape, architecture.TokenGrid);
-        info($"Frozen prior: {prior.Description.ModelPath}, '{prior.Description.FeatureMapName}' " +
-            $"{map.Channels}x{map.Height}x{map.Width} at {prior.InputSize} px, average-pooled to {grid}x{grid} " +
-            $"and projected to {architecture.FusionDim}.");
+        info($"Frozen prior: {prior.Description.ModelPath}, '{prior.Description.FeatureMapName}' {map} at " +
+            $"{prior.InputSize} px, average-pooled to {grid}x{grid} and projected to {architecture.FusionDim}.");
         if (map.Height < grid || map.Width < grid)
             warn($"The prior's map '{prior.Description.FeatureMapName}' is {map.Height}x{map.Width}, smaller than the " +
                 $"{grid}x{grid} token grid: its cells are repeated, so the prior gives the fusion little or no " +

@@ -49,7 +49,7 @@ public sealed class HfferTransformer : ITransformer, IDisposable
 
     /// <summary>
     /// The exported ONNX graph: planar RGB 0-255 pixels in (and, with an ONNX prior, the prior's feature map
-    /// <c>HfferPriorMap</c> [N, C, H, W]), probabilities and arg-max index out.
+    /// <c>HfferPriorMap</c> [N, C, H, W] or [N, T, C]), probabilities and arg-max index out.
     /// </summary>
     public ReadOnlyMemory<byte> OnnxModel => _onnxModel;
 

@@ -45,8 +45,12 @@ internal static class HfferOnnxExporter
         else
         {
             var shape = network.PriorMap!;
-            string map = graph.Input(names.PriorMap, OnnxDataType.Float, "N", (long)shape.Channels,
-                (long)shape.Height, (long)shape.Width);
+            string map = graph.Input(names.PriorMap, OnnxDataType.Float, ["N", .. shape.Dims.Cast<object>()]);
+            if (shape.IsTokenSequence)
+            {
+                string patches = graph.Slice(map, [shape.LeadingTokens!.Value], [shape.TokenCount], [1], [1]);
+                map = TokenEmitter.ToMap(graph, patches, shape.Channels, shape.Height);
+            }
             string priorGrid = AdaptiveAveragePool(graph, map, shape.Height, shape.Width, grid, "prior");
             dino = graph.Linear(TokenEmitter.FromMap(graph, priorGrid, shape.Channels), network.prior_proj!,
                 "prior_proj");

@@ -20,7 +20,8 @@ namespace Hffer.MLNet.Priors;
 /// The featurizer never trains: its features are computed once per image (and its mirror image) before the first
 /// epoch and served from the feature cache. Scoring chains two <c>ApplyOnnxModel</c> steps: this model with the
 /// preprocessing prepended, then the trained network. Any model fits, for example a DINOv2 exported from Hugging
-/// Face; a ViT's token sequence must first be reshaped to a map inside the graph.
+/// Face: a value of shape [1, T, C] is read as a ViT's token sequence, its first tokens (class token, registers; the
+/// fewest, at most 16, that leave a square number) dropped and the rest laid out as a square map.
 /// </para>
 /// </remarks>
 public sealed class OnnxFeaturizerPrior
@@ -31,7 +32,10 @@ public sealed class OnnxFeaturizerPrior
     /// <summary>The ONNX model file.</summary>
     public required string ModelPath { get; init; }
 
-    /// <summary>The graph value holding the spatial feature map [1, C, H, W] (any node's output).</summary>
+    /// <summary>
+    /// The graph value holding the spatial feature map [1, C, H, W], or a ViT's token sequence [1, T, C] such as
+    /// <c>last_hidden_state</c> (any node's output).
+    /// </summary>
     public required string FeatureMapName { get; init; }
 
     /// <summary>The graph input that takes the image; null when the model has exactly one input.</summary>

@@ -45,7 +45,11 @@ internal sealed class OnnxPrior : IDisposable
 
     public int InputSize => Description.InputSize;
 
-    /// <summary>Reads, checks and composes the featurizer.</summary>
+    /// <summary>
+    /// Reads, checks and composes the featurizer. Its value <see cref="OnnxFeaturizerPrior.FeatureMapName"/> may be a
+    /// map [1, C, H, W] or a ViT's token sequence [1, T, C] (a Hugging Face <c>last_hidden_state</c>), read as up to
+    /// 16 leading tokens plus a square grid.
+    /// </summary>
     /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not an ONNX model ONNX Runtime can load.</exception>
     /// <exception cref="ArgumentException">The input or the feature map does not exist or has the wrong shape.</exception>
@@ -81,14 +85,14 @@ internal sealed class OnnxPrior : IDisposable
         // Run once with an open shape to learn the map's, then declare it, as ML.NET sizes columns from the graph.
         object batch = inputDims[0] > 0 ? (long)inputDims[0] : "N";
         var shape = MeasureMap(path, OnnxPriorGraph.Compose(featurizer, inputName, batch, description,
-            [batch, "channels", "height", "width"]), description);
+            [batch, "d1", "d2", "d3"]), description);
         byte[] model = OnnxPriorGraph.Compose(featurizer, inputName, batch, description,
-            [batch, (long)shape.Channels, (long)shape.Height, (long)shape.Width]);
+            [batch, .. shape.Dims.Cast<object>()]);
         return new OnnxPrior(description, model, shape, inputDims[0] > 0 ? inputDims[0] : 1);
     }
 
     /// <summary>
-    /// The feature map [C, H, W] of one image: planar RGB 0-255 bytes at <see cref="InputSize"/>, mirrored
+    /// The feature map [C, H, W] (or token sequence [T, C]) of one image: planar RGB 0-255 bytes at <see cref="InputSize"/>, mirrored
     /// left-right first when asked.
     /// </summary>
     public float[] Map(ReadOnlySpan<byte> image, bool mirrored)
@@ -128,11 +132,15 @@ internal sealed class OnnxPrior : IDisposable
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxPriorGraph.PixelsInput, black)],
             [OnnxPriorGraph.MapOutput]);
         var dims = results[0].AsTensor<float>().Dimensions.ToArray();
-        if (dims.Length != 4 || dims[0] != 1)
-            throw new ArgumentException(
-                $"'{description.FeatureMapName}' of {path} has shape [{string.Join(", ", dims)}] for one image; the " +
-                "prior needs a spatial map [1, C, H, W].");
-        return new PriorMapShape(dims[1], dims[2], dims[3]);
+        var shape = dims switch
+        {
+            [1, var channels, var height, var width] => new PriorMapShape(channels, height, width),
+            [1, var tokens, var channels] => PriorMapShape.FromTokenSequence(tokens, channels),
+            _ => null,
+        };
+        return shape ?? throw new ArgumentException(
+            $"'{description.FeatureMapName}' of {path} has shape [{string.Join(", ", dims)}] for one image; the " +
+            "prior needs a spatial map [1, C, H, W] or a token sequence [1, T, C] whose last tokens form a square.");
     }
 
     /// <exception cref="InvalidDataException">ONNX Runtime cannot load the model (the message names the file).</exception>

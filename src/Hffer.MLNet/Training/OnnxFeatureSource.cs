@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace Hffer.MLNet.Training;
 
 /// <summary>
-/// An ONNX prior as a feature source: ONNX Runtime computes each image's map from the prior's own copy of the image,
-/// which is average-pooled to the token grid as <see cref="Onnx.HfferOnnxExporter"/>'s scoring graph pools it.
+/// An ONNX prior as a feature source: ONNX Runtime computes each image's map (or token sequence, made a map) from the
+/// prior's own copy of the image, average-pooled to the token grid as <see cref="Onnx.HfferOnnxExporter"/>'s scoring
+/// graph pools it.
 /// </summary>
 internal sealed class OnnxFeatureSource(OnnxPrior prior, int grid) : IPriorFeatureSource
 {
@@ -20,9 +21,12 @@ internal sealed class OnnxFeatureSource(OnnxPrior prior, int grid) : IPriorFeatu
         for (int i = 0; i < indices.Length; i++)
         {
             using var scope = NewDisposeScope();
-            float[] map = prior.Map(images.PriorImage(indices[i]), mirrored);
-            var pooled = nn.functional.adaptive_avg_pool2d(
-                tensor(map, [1, shape.Channels, shape.Height, shape.Width]), [grid, grid]);
+            float[] values = prior.Map(images.PriorImage(indices[i]), mirrored);
+            var map = shape.IsTokenSequence
+                ? Tokens.ToMap(tensor(values, [1, shape.TokenCount, shape.Channels])
+                    .narrow(1, shape.LeadingTokens!.Value, shape.Height * shape.Width), shape.Height)
+                : tensor(values, [1, shape.Channels, shape.Height, shape.Width]);
+            var pooled = nn.functional.adaptive_avg_pool2d(map, [grid, grid]);
             var tokens = Tokens.FromMap(pooled).contiguous();
             MemoryMarshal.Cast<byte, float>(tokens.bytes).CopyTo(destination.Slice(i * FeatureLength, FeatureLength));
         }

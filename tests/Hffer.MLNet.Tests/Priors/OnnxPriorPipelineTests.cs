@@ -32,18 +32,7 @@ public class OnnxPriorPipelineTests
 
         // Training-time path: ONNX Runtime features of the prior's pixels, pooled by TorchSharp, then Classify.
         var images = Read();
-        var source = new OnnxFeatureSource(prior, network.Architecture.TokenGrid);
-        int[] indices = Enumerable.Range(0, images.Count).ToArray();
-        var features = new float[indices.Length * source.FeatureLength];
-        source.Compute(images, indices, mirrored: false, features);
-        float[] expected;
-        using (no_grad())
-        using (var scope = NewDisposeScope())
-        {
-            var tokens = tensor(features, [indices.Length, 16, 512]);
-            var logits = network.Classify(ImageNormalization.Apply(images.Pixels(indices, CPU)), tokens);
-            expected = logits.softmax(1).data<float>().ToArray();
-        }
+        var (expected, features) = TrainingTimeForward(network, prior, images, Enumerable.Range(0, images.Count));
 
         byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames, Classes);
         var scoring = pipeline.Build(view, onnx, Classes, prior.Model);
@@ -96,6 +85,70 @@ public class OnnxPriorPipelineTests
         Assert.Equal(hffer.PriorOnnxModel.ToArray(), File.ReadAllBytes(priorFile));
         model.Dispose();
     }
+
+    [Fact]
+    public void ExportedNetworkReadsATokenSequencePriorAsTrainingDoes()
+    {
+        using var folder = new TemporaryFolder();
+        manual_seed(6);
+        using var patchify = nn.Conv2d(3, 8, kernel_size: 8, stride: 8, bias: true);
+        string path = Path.Combine(folder.Path, "vit.onnx");
+        OnnxPriorTests.WriteTinyVit(patchify, path);
+        using var prior = OnnxPrior.Load(new OnnxFeaturizerPrior
+        {
+            ModelPath = path, FeatureMapName = OnnxPriorTests.TinyVitOutput, InputSize = 32,
+        });
+        using var network = new HfferNetwork(HfferArchitecture.Small, 3, prior.MapShape);
+        network.eval();
+        var images = ImagesWithPriorCopies();
+        int[] indices = [0, 5, 11];
+        var (expected, _) = TrainingTimeForward(network, prior, images, indices);
+
+        var names = OnnxExportNames.Default;
+        using var priorSession = new Microsoft.ML.OnnxRuntime.InferenceSession(prior.Model);
+        using var networkSession = new Microsoft.ML.OnnxRuntime.InferenceSession(
+            HfferOnnxExporter.ExportToBytes(network, names));
+        var actual = indices.SelectMany(index =>
+        {
+            using var map = priorSession.Run([Input(OnnxPriorGraph.PixelsInput, images.PriorImage(index), 32)],
+                [OnnxPriorGraph.MapOutput]);
+            using var scores = networkSession.Run(
+            [
+                Input(names.Pixels, images.Image(index), 112),
+                Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(names.PriorMap, map[0].AsTensor<float>()),
+            ], [names.Probabilities]);
+            return scores[0].AsEnumerable<float>().ToArray();
+        }).ToArray();
+
+        double worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.True(worst <= 1e-4, $"max |diff| = {worst}");
+    }
+
+    /// <summary>
+    /// Softmax of TorchSharp's forward on the prior features training computes (ONNX Runtime map, pooled by
+    /// TorchSharp), and those features.
+    /// </summary>
+    private static (float[] Probabilities, float[] Features) TrainingTimeForward(HfferNetwork network, OnnxPrior prior,
+        ImageSet images, IEnumerable<int> rows)
+    {
+        int[] indices = [.. rows];
+        int grid = network.Architecture.TokenGrid;
+        var source = new OnnxFeatureSource(prior, grid);
+        var features = new float[indices.Length * source.FeatureLength];
+        source.Compute(images, indices, mirrored: false, features);
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var tokens = tensor(features, [indices.Length, grid * grid, prior.MapShape.Channels]);
+        var logits = network.Classify(ImageNormalization.Apply(images.Pixels(indices, CPU)), tokens);
+        return (logits.softmax(1).data<float>().ToArray(), features);
+    }
+
+    private static Microsoft.ML.OnnxRuntime.NamedOnnxValue Input(string name, ReadOnlySpan<byte> image, int size) =>
+        Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(name,
+            new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(image.ToArray().Select(b => (float)b).ToArray(),
+                [1, 3, size, size]));
 
     [Fact]
     public void ResumingWithAnotherPriorIsRefusedAndTheDiskCacheIsKeyedByThePrior()

@@ -1,3 +1,4 @@
+using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Onnx;
 using Hffer.MLNet.Priors;
@@ -81,6 +82,37 @@ public class OnnxPriorTests
 
             Assert.Equal(expected, prior.Map(image, mirrored), new Tolerance(1e-4f));
         }
+    }
+
+    [Fact]
+    public void AVitTokenSequenceIsReadAsAGridAfterItsClassToken()
+    {
+        using var folder = new TemporaryFolder();
+        torch.manual_seed(5);
+        using var patchify = nn.Conv2d(3, 8, kernel_size: 8, stride: 8, bias: true);
+        string path = Path.Combine(folder.Path, "vit.onnx");
+        WriteTinyVit(patchify, path);
+        using var prior = OnnxPrior.Load(new OnnxFeaturizerPrior
+        {
+            ModelPath = path, FeatureMapName = TinyVitOutput, InputSize = 32,
+        });
+        var image = new byte[3 * 32 * 32];
+        new Random(3).NextBytes(image);
+        var images = new ImageSet([new byte[3 * 8 * 8]], [0], 8, [image], 32);
+        var source = new OnnxFeatureSource(prior, grid: 2);
+        var features = new float[source.FeatureLength];
+
+        source.Compute(images, [0], mirrored: false, features);
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var pixels = tensor(image.Select(b => (float)b).ToArray(), [1, 3, 32, 32]);
+        var patches = patchify.call(ImageNormalization.Apply(pixels));
+        float[] expected = Tokens.FromMap(nn.functional.adaptive_avg_pool2d(patches, [2, 2])).contiguous()
+            .data<float>().ToArray();
+        Assert.Equal(new PriorMapShape(8, 4, 4, LeadingTokens: 1), prior.MapShape);
+        Assert.Equal("token sequence 17x8 (1 leading token(s) dropped, 4x4 grid)", prior.MapShape.ToString());
+        Assert.Equal(expected, features, new Tolerance(1e-4f));
     }
 
     [Fact]
@@ -181,6 +213,24 @@ public class OnnxPriorTests
         using var stream = File.Create(path);
         graph.Build("tiny").WriteTo(stream);
         return features;
+    }
+
+    /// <summary>The output of <see cref="WriteTinyVit"/>, named as Hugging Face exports name it.</summary>
+    internal const string TinyVitOutput = "last_hidden_state";
+
+    /// <summary>
+    /// A ViT-shaped featurizer: image [N, 3, 32, 32] → 8x8 patches (conv) → 16 tokens of width 8, preceded by a
+    /// class token (their mean) → <see cref="TinyVitOutput"/> [N, 17, 8].
+    /// </summary>
+    internal static void WriteTinyVit(TorchSharp.Modules.Conv2d patchify, string path)
+    {
+        var graph = new OnnxGraphBuilder();
+        string image = graph.Input("pixel_values", OnnxDataType.Float, "N", 3L, 32L, 32L);
+        string tokens = TokenEmitter.FromMap(graph, graph.Conv(image, patchify, "patch", stride: 8, padding: 0), 8);
+        string classToken = graph.ReduceMean(tokens, [1], keepDims: true);
+        graph.Output(graph.Concat(1, classToken, tokens), TinyVitOutput, OnnxDataType.Float, "N", 17L, 8L);
+        using var stream = File.Create(path);
+        graph.Build("tiny-vit").WriteTo(stream);
     }
 
     private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
