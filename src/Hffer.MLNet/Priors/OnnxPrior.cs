@@ -92,8 +92,8 @@ internal sealed class OnnxPrior : IDisposable
     }
 
     /// <summary>
-    /// The feature map [C, H, W] (or token sequence [T, C]) of one image: planar RGB 0-255 bytes at <see cref="InputSize"/>, mirrored
-    /// left-right first when asked.
+    /// The feature map [C, H, W] (or token sequence [T, C]) of one image: planar RGB 0-255 bytes at
+    /// <see cref="InputSize"/>, mirrored left-right first when asked.
     /// </summary>
     public float[] Map(ReadOnlySpan<byte> image, bool mirrored)
     {
