@@ -18,14 +18,12 @@ internal sealed class OnnxPrior : IDisposable
     private const string Version = "hffer-onnx-prior-1";
 
     private readonly InferenceSession _session;
-    private readonly long _batch;
 
-    private OnnxPrior(OnnxFeaturizerPrior description, byte[] model, PriorMapShape shape, long batch)
+    private OnnxPrior(OnnxFeaturizerPrior description, byte[] model, PriorMapShape shape)
     {
         Description = description;
         Model = model;
         MapShape = shape;
-        _batch = batch;
         _session = OpenSession(model, description.ModelPath);
         Identity = Convert.ToHexStringLower(SHA256.HashData(
             [.. Encoding.UTF8.GetBytes(Version), .. SHA256.HashData(model)]))[..32];
@@ -42,6 +40,13 @@ internal sealed class OnnxPrior : IDisposable
 
     /// <summary>Hash of the composed graph (weights, preprocessing, chosen map).</summary>
     public string Identity { get; }
+
+    /// <summary>
+    /// Identity of the cached features for a <paramref name="grid"/> x <paramref name="grid"/> token grid, which they
+    /// are pooled to: the key of disk-cache folders and checkpoints.
+    /// </summary>
+    public string FeatureIdentity(int grid) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{Identity};grid {grid}")))[..32];
 
     public int InputSize => Description.InputSize;
 
@@ -88,7 +93,7 @@ internal sealed class OnnxPrior : IDisposable
             [batch, "d1", "d2", "d3"]), description);
         byte[] model = OnnxPriorGraph.Compose(featurizer, inputName, batch, description,
             [batch, .. shape.Dims.Cast<object>()]);
-        return new OnnxPrior(description, model, shape, inputDims[0] > 0 ? inputDims[0] : 1);
+        return new OnnxPrior(description, model, shape);
     }
 
     /// <summary>
@@ -98,7 +103,7 @@ internal sealed class OnnxPrior : IDisposable
     public float[] Map(ReadOnlySpan<byte> image, bool mirrored)
     {
         int size = InputSize;
-        var pixels = new DenseTensor<float>([(int)_batch, 3, size, size]);
+        var pixels = new DenseTensor<float>([1, 3, size, size]);
         var values = pixels.Buffer.Span;
         for (int row = 0; row < 3 * size; row++)
         {

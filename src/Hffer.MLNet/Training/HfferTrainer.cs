@@ -83,7 +83,8 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         {
             _optimizer = optim.Adam(_network.TrainableParameters(), settings.LearningRate,
                 weight_decay: settings.WeightDecay);
-            _frozenBranch = settings.OnnxPrior?.Identity ?? FrozenBranchIdentity.Compute(_network);
+            _frozenBranch = settings.OnnxPrior?.FeatureIdentity(settings.Architecture.TokenGrid)
+                ?? FrozenBranchIdentity.Compute(_network);
             _trainingData = images.ContentHash();
             _validationData = validation?.ContentHash();
             int lastFinished = Resume();

@@ -174,9 +174,10 @@ public class OnnxPriorPipelineTests
             settings with { OnnxPrior = null, ResumeFromCheckpoint = true, Epochs = 2 }, _ => { })
             .Train(ImagesWithPriorCopies(), null, default));
 
-        Assert.Equal(prior.Identity, Path.GetFileName(cacheFolder));
+        Assert.Equal(prior.FeatureIdentity(4), Path.GetFileName(cacheFolder));
+        Assert.NotEqual(prior.FeatureIdentity(4), prior.FeatureIdentity(7));
         Assert.Equal(12 * 2, Directory.GetFiles(cacheFolder).Length);
-        Assert.Contains($"it was trained with the ONNX prior tiny.onnx '{features}' (identity {prior.Identity}), " +
+        Assert.Contains($"it was trained with the ONNX prior tiny.onnx '{features}' (identity {prior.FeatureIdentity(4)}), " +
             "this training has the DINOv2 branch with random weights (seed 2)", error.Message);
     }
 
