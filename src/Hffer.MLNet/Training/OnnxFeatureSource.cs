@@ -15,6 +15,7 @@ internal sealed class OnnxFeatureSource(OnnxPrior prior, int grid) : IPriorFeatu
 {
     public int FeatureLength { get; } = grid * grid * prior.MapShape.Channels;
 
+    /// <exception cref="InvalidDataException">The prior gave a NaN or infinite value.</exception>
     public void Compute(ImageSet images, int[] indices, bool mirrored, Span<float> destination)
     {
         var shape = prior.MapShape;
@@ -22,6 +23,11 @@ internal sealed class OnnxFeatureSource(OnnxPrior prior, int grid) : IPriorFeatu
         {
             using var scope = NewDisposeScope();
             float[] values = prior.Map(images.PriorImage(indices[i]), mirrored);
+            if (!values.All(float.IsFinite))
+                throw new InvalidDataException(
+                    $"The ONNX prior {prior.Description.ModelPath} gave NaN or infinite values in " +
+                    $"'{prior.Description.FeatureMapName}' for training image {indices[i]}" +
+                    (mirrored ? " (mirrored)" : "") + ". Check its PixelScale, Mean and StandardDeviation, and the model.");
             var map = shape.IsTokenSequence
                 ? Tokens.ToMap(tensor(values, [1, shape.TokenCount, shape.Channels])
                     .narrow(1, shape.LeadingTokens!.Value, shape.Height * shape.Width), shape.Height)

@@ -116,6 +116,28 @@ public class OnnxPriorTests
     }
 
     [Fact]
+    public void NonFiniteFeaturesAreRefusedNamingThePriorAndTheImage()
+    {
+        using var folder = new TemporaryFolder();
+        using var conv = nn.Conv2d(3, 4, kernel_size: 3, stride: 2, padding: 1, bias: true);
+        string path = Path.Combine(folder.Path, "tiny.onnx");
+        string features = WriteTinyFeaturizer(conv, path);
+        using var prior = OnnxPrior.Load(new OnnxFeaturizerPrior
+        {
+            ModelPath = path, FeatureMapName = features, InputSize = 32, PixelScale = float.MaxValue,
+        });
+        var image = Enumerable.Repeat((byte)200, 3 * 32 * 32).ToArray();
+        var images = new ImageSet([new byte[3 * 8 * 8], new byte[3 * 8 * 8]], [0, 1], 8, [image, image], 32);
+        var source = new OnnxFeatureSource(prior, grid: 2);
+
+        var error = Assert.Throws<InvalidDataException>(() =>
+            source.Compute(images, [1], mirrored: true, new float[source.FeatureLength]));
+
+        Assert.Equal($"The ONNX prior {path} gave NaN or infinite values in '{features}' for training image 1 " +
+            "(mirrored). Check its PixelScale, Mean and StandardDeviation, and the model.", error.Message);
+    }
+
+    [Fact]
     public void BadDescriptionsAreRefusedByName()
     {
         using var folder = new TemporaryFolder();
