@@ -1,5 +1,5 @@
 // Baseline for the HFFER results: ML.NET's own transfer-learning route, a linear classifier (L-BFGS maximum entropy)
-// on the pooled 512 features of the same ImageNet ResNet18 that HFFER's default prior uses. It shows what the
+// on the globally pooled 512 features of the same ImageNet ResNet18 the quickstart's prior uses. It shows what the
 // pretrained features give without HFFER's face branch and fusion.
 //
 //   dotnet run --project samples/Hffer.MLNet.LinearProbe [-- <dataset>]

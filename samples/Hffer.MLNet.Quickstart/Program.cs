@@ -5,11 +5,13 @@
 //                                                           [--batch-size N] [--learning-rate X] [--seed N]
 //                                                           [--validation-fraction X] [--checkpoints <folder>]
 //                                                           [--prior resnet18|dinov2] [--dinov2-checkpoint <file>]
+//                                                           [--augment-frozen-branch] (needs --prior dinov2)
 //                                                           [--output <folder>]
 //
 // The small preset's frozen prior is ImageNet ResNet18 from ML.NET's NuGet package (offline, pretrained): HFFER's
 // recipe with a weaker prior than the paper's DINOv2. --prior dinov2 uses the TorchSharp DINOv2 branch, which has
-// random weights unless --dinov2-checkpoint gives the official ones; the paper preset uses it by default.
+// random weights unless --dinov2-checkpoint gives the official ones; the paper preset, and --dinov2-checkpoint,
+// select it by default.
 //
 // A fifth of the training images (--validation-fraction) is held out to pick the best epoch; --checkpoints writes a
 // checkpoint after every epoch and continues from it when run again (stop it with Ctrl+C: the model so far is kept).
@@ -24,7 +26,16 @@ using Hffer.MLNet.Quickstart;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-var settings = QuickstartSettings.Parse(args);
+QuickstartSettings settings;
+try
+{
+    settings = QuickstartSettings.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
 Console.WriteLine($"Dataset: {settings.Dataset}");
 Console.WriteLine($"Preset: {settings.Preset}, prior: {settings.Prior}" +
     (settings.Prior == QuickstartPrior.Dinov2 && settings.Dinov2Checkpoint is null ? " (random weights)" : "") +
@@ -58,8 +69,9 @@ var test = ml.Data.LoadImageFolder(Path.Combine(settings.Dataset, "test"));
 
 int epochsRun = 0;
 
-// Label text -> key (alphabetical folder order), file -> image, then HFFER.
-var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+// Label text -> key (alphabetical folder order), file -> image, then HFFER. Built inside the try below, because the
+// estimator checks its options (and loads the prior's description) when it is created.
+EstimatorChain<HfferTransformer> Pipeline() => ml.Transforms.Conversion.MapValueToKey("Label")
     .Append(ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath"))
     .Append(ml.Transforms.Hffer(new HfferOptions
     {
@@ -87,7 +99,7 @@ var clock = Stopwatch.StartNew();
 TransformerChain<HfferTransformer> model;
 try
 {
-    model = pipeline.Fit(train);
+    model = Pipeline().Fit(train);
 }
 catch (OperationCanceledException)
 {

@@ -52,6 +52,10 @@ internal sealed record QuickstartSettings(string Dataset, HfferPreset Preset, in
             ? QuickstartPrior.Dinov2
             : QuickstartPrior.ResNet18;
 
+        if (augmentFrozenBranch && prior == QuickstartPrior.ResNet18)
+            throw new ArgumentException(
+                "--augment-frozen-branch needs --prior dinov2: the ResNet18 prior runs once per image before training.");
+
         // The bundled 280 training images need many passes; a large dataset needs fewer.
         return new QuickstartSettings(dataset, preset, epochs ?? 40, batchSize, output, learningRate, seed,
             validationFraction, checkpoints, augmentFrozenBranch, prior.Value, dinov2Checkpoint);

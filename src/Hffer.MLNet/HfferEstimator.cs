@@ -23,7 +23,7 @@ namespace Hffer.MLNet;
 /// | Output columns | `Score` (vector of Single, probabilities in key order), `PredictedLabel` (the label's key type) |
 /// | Training | TorchSharp, CPU or CUDA (`GpuDeviceId`); needs a native TorchSharp package in the app |
 /// | Scoring | ONNX Runtime via `ApplyOnnxModel` (two steps with an ONNX prior); app needs `Microsoft.ML.OnnxRuntime` |
-/// | Exportable to ONNX | Yes: `HfferTransformer.SaveOnnx` |
+/// | Exportable to ONNX | Yes: `HfferTransformer.SaveOnnx` (plus `SavePriorOnnx` with an ONNX prior) |
 /// ]]></format>
 /// Without <see cref="HfferOptions.Dinov2Checkpoint"/> the frozen DINOv2 branch keeps random weights and is no real
 /// prior; the official checkpoints must be downloaded by the user (<c>WeightDownloader</c> helps). Offline,

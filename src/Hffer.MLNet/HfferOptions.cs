@@ -171,8 +171,9 @@ public sealed class HfferOptions
 
     /// <summary>
     /// Folder where a checkpoint (trainable weights, Adam state, best validation epoch, metrics, epoch number) is
-    /// written after every epoch, atomically; null writes none. The frozen DINOv2 weights are not stored: they come
-    /// from <see cref="Dinov2Checkpoint"/> (or the seed) again, and a checkpoint refuses other frozen weights.
+    /// written after every epoch, atomically; null writes none. The frozen prior's weights are not stored: they come
+    /// from <see cref="Dinov2Checkpoint"/> (or the seed), or <see cref="OnnxPrior"/>'s model file, again, and a
+    /// checkpoint refuses another prior.
     /// </summary>
     public string? CheckpointDirectory;
 

@@ -12,7 +12,7 @@ namespace Hffer.MLNet;
 /// </summary>
 /// <remarks>
 /// <c>mlContext.Model.Save</c> writes the inner chain, so <c>mlContext.Model.Load</c> returns a
-/// <c>TransformerChain</c> of ML.NET components with the same predictions (the ONNX graph is embedded in the zip),
+/// <c>TransformerChain</c> of ML.NET components with the same predictions (the ONNX graphs are embedded in the zip),
 /// not an <see cref="HfferTransformer"/>. <see cref="ClassNames"/> and <see cref="TrainingHistory"/> are not kept in
 /// the zip. Dispose the transformer to release the ONNX Runtime sessions.
 /// </remarks>

@@ -6,8 +6,8 @@ namespace Hffer.MLNet.Data;
 
 /// <summary>
 /// Decoded training images held in memory as planar RGB bytes (a quarter of the float size), one array per image so
-/// that no single array limits the set's size, with zero-based class indices. An ONNX prior that takes another
-/// input size gets its own copy of each image at that size, held only until its features are cached.
+/// that no single array limits the set's size, with zero-based class indices. An ONNX prior gets its own copy of
+/// each image at its input size, held only until its features are cached.
 /// </summary>
 internal sealed class ImageSet
 {

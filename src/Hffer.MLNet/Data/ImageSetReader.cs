@@ -5,7 +5,7 @@ namespace Hffer.MLNet.Data;
 
 /// <summary>
 /// Reads the pixel vectors produced by ML.NET's <c>ResizeImages</c> + <c>ExtractPixels</c> and the key label of every
-/// row into an <see cref="ImageSet"/>, and the prior's own pixel column when it takes another input size.
+/// row into an <see cref="ImageSet"/>, and the ONNX prior's own pixel column when there is one.
 /// </summary>
 internal static class ImageSetReader
 {

@@ -7,8 +7,8 @@ namespace Hffer.MLNet.Onnx;
 public sealed record OnnxExportNames(string Pixels, string Probabilities, string PredictedIndex)
 {
     /// <summary>
-    /// Second input [N, C, H, W] of networks trained with an ONNX prior: the prior graph's feature map of the same
-    /// images.
+    /// Second input of networks trained with an ONNX prior: the prior graph's output for the same images, a map
+    /// [N, C, H, W] or a token sequence [N, T, C].
     /// </summary>
     public string PriorMap { get; init; } = "prior_map";
 

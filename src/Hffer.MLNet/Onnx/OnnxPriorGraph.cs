@@ -21,7 +21,7 @@ internal static class OnnxPriorGraph
     /// <summary>The prior graph's input: planar RGB pixel values 0-255 [batch, 3, S, S].</summary>
     public const string PixelsInput = "HfferPriorPixels";
 
-    /// <summary>The prior graph's output: the featurizer's feature map [batch, C, H, W].</summary>
+    /// <summary>The prior graph's output: the featurizer's map [batch, C, H, W] or tokens [batch, T, C].</summary>
     public const string MapOutput = "HfferPriorMap";
 
     private const string Prefix = "hffer_prior_preprocessing.";
@@ -186,7 +186,8 @@ internal static class OnnxPriorGraph
     private sealed class GraphAdditions(IReadOnlyList<OnnxNode> nodes, OnnxValueInfo input, OnnxValueInfo output)
         : OnnxMessage
     {
-        public override int ComputeSize() => nodes.Sum(n => FieldSize(1, n)) + FieldSize(11, input) + FieldSize(12, output);
+        public override int ComputeSize() =>
+            nodes.Sum(n => FieldSize(1, n)) + FieldSize(11, input) + FieldSize(12, output);
 
         public override void WriteTo(CodedOutputStream writer)
         {

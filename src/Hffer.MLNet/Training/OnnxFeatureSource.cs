@@ -26,7 +26,7 @@ internal sealed class OnnxFeatureSource(OnnxPrior prior, int grid) : IPriorFeatu
             if (!values.All(float.IsFinite))
                 throw new InvalidDataException(
                     $"The ONNX prior {prior.Description.ModelPath} gave NaN or infinite values in " +
-                    $"'{prior.Description.FeatureMapName}' for training image {indices[i]}" +
+                    $"'{prior.Description.FeatureMapName}' for image {indices[i]} of the set being cached" +
                     (mirrored ? " (mirrored)" : "") + ". Check its PixelScale, Mean and StandardDeviation, and the model.");
             var map = shape.IsTokenSequence
                 ? Tokens.ToMap(tensor(values, [1, shape.TokenCount, shape.Channels])

@@ -133,8 +133,8 @@ public class OnnxPriorTests
         var error = Assert.Throws<InvalidDataException>(() =>
             source.Compute(images, [1], mirrored: true, new float[source.FeatureLength]));
 
-        Assert.Equal($"The ONNX prior {path} gave NaN or infinite values in '{features}' for training image 1 " +
-            "(mirrored). Check its PixelScale, Mean and StandardDeviation, and the model.", error.Message);
+        Assert.Equal($"The ONNX prior {path} gave NaN or infinite values in '{features}' for image 1 of the set " +
+            "being cached (mirrored). Check its PixelScale, Mean and StandardDeviation, and the model.", error.Message);
     }
 
     [Fact]
