@@ -52,6 +52,10 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
     /// <exception cref="ArgumentException">A column is missing or has the wrong type.</exception>
     /// <exception cref="InvalidDataException">A row's image or label cannot be used.</exception>
     /// <exception cref="OperationCanceledException">Training was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <c>MLContext.GpuDeviceId</c> asks for a GPU that ONNX Runtime cannot use and <c>FallbackToCpu</c> is off
+    /// (checked before training).
+    /// </exception>
     public HfferTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -65,10 +69,12 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
 
         using var channel = _environment.Start("Hffer");
         void Info(string message) => channel.Info(MessageSensitivity.None, message);
+        var scoringCatalog = ScoringDevice.Resolve(_catalog, _environment,
+            message => channel.Warning(MessageSensitivity.None, message));
         using var prior = _options.OnnxPrior is { } description ? OnnxPrior.Load(description) : null;
         if (prior is not null)
             DescribePrior(prior, architecture, Info, message => channel.Warning(MessageSensitivity.None, message));
-        var pipeline = new ScoringPipeline(_catalog, _options, architecture.InputSize, prior?.InputSize);
+        var pipeline = new ScoringPipeline(scoringCatalog, _options, architecture.InputSize, prior?.InputSize);
         var images = ReadImages(input, pipeline, classNames.Count);
         ImageSet? validation = null;
         if (_options.ValidationSet is { } validationData)
