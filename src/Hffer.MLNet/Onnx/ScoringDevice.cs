@@ -41,10 +41,9 @@ internal static class ScoringDevice
     /// </summary>
     private static (int? GpuDeviceId, bool FallbackToCpu) ContextDevice(IHostEnvironment environment)
     {
-        var type = environment.GetType();
-        object? gpu = type.GetProperty("GpuDeviceId", BindingFlags.Instance | BindingFlags.Public)?.GetValue(environment);
-        object? fallback = type.GetProperty("FallbackToCpu", BindingFlags.Instance | BindingFlags.Public)
-            ?.GetValue(environment);
+        object? Read(string name) => environment.GetType()
+            .GetProperty(name, BindingFlags.Instance | BindingFlags.Public)?.GetValue(environment);
+        object? gpu = Read("GpuDeviceId"), fallback = Read("FallbackToCpu");
         return (gpu as int?, fallback as bool? ?? false);
     }
 
