@@ -367,7 +367,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
         if (info.FrozenBranch != _frozenBranch)
             throw new InvalidDataException(
                 $"Cannot resume from {path}: it was trained with {info.FrozenPrior ?? "another frozen prior"} " +
-                $"(identity {info.FrozenBranch}), this training has {DescribePrior()} (identity {_frozenBranch}). " +
+                $"(identity {info.FrozenBranch}), this training has {PriorInWords()} (identity {_frozenBranch}). " +
                 "Set OnnxPrior or Dinov2Checkpoint (and Seed) as in that run, or use another CheckpointDirectory or " +
                 "ResumeFromCheckpoint = false to start over.");
 
@@ -395,7 +395,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             Architecture = _architecture,
             ClassCount = settings.ClassCount,
             FrozenBranch = _frozenBranch,
-            FrozenPrior = DescribePrior(),
+            FrozenPrior = PriorInWords(),
             TrainingData = _trainingData,
             ValidationData = _validationData,
             Seed = settings.Seed,
@@ -413,7 +413,7 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
             $"({new FileInfo(path).Length / 1e6:N1} MB, {clock.Elapsed.TotalSeconds:F1} s).";
     }
 
-    private string DescribePrior() => settings.OnnxPrior is { } prior
+    private string PriorInWords() => settings.OnnxPrior is { } prior
         ? $"the ONNX prior {Path.GetFileName(prior.Description.ModelPath)} '{prior.Description.FeatureMapName}'"
         : settings.Dinov2Checkpoint is { } weights
             ? $"the DINOv2 branch from {Path.GetFileName(weights)}"

@@ -9,7 +9,7 @@ namespace Hffer.MLNet.Tests.Onnx;
 /// <summary>What TorchSharp's eval-mode forward and ONNX Runtime on the exported graph give for the same pixels.</summary>
 internal sealed record OnnxParity(float[] Torch, float[] Onnx, long[] PredictedIndex, OnnxModel Model, long ModelBytes)
 {
-    public double MaxAbsDifference => Torch.Zip(Onnx, (a, b) => Math.Abs(a - b)).Max();
+    public double MaxAbsDifference => FloatComparison.MaxAbsDifference(Torch, Onnx);
 
     public static OnnxParity Run(HfferNetwork network, TorchSharp.torch.Tensor pixels, IReadOnlyList<string>? classNames = null)
     {

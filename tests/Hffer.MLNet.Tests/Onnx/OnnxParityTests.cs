@@ -2,6 +2,7 @@ using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
+using static Hffer.MLNet.Tests.FloatComparison;
 
 namespace Hffer.MLNet.Tests.Onnx;
 
@@ -53,6 +54,4 @@ public class OnnxParityTests
         }
         return (parity.Torch, parity.Onnx);
     }
-
-    private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
 }

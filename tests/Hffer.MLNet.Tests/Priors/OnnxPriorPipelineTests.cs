@@ -8,6 +8,7 @@ using Hffer.MLNet.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
+using static Hffer.MLNet.Tests.FloatComparison;
 
 namespace Hffer.MLNet.Tests.Priors;
 
@@ -39,7 +40,7 @@ public class OnnxPriorPipelineTests
         float[] actual = scoring.Transform(view).GetColumn<float[]>("Score").SelectMany(s => s).ToArray();
         (scoring as IDisposable)?.Dispose();
 
-        double worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        double worst = MaxAbsDifference(expected, actual);
         Console.WriteLine($"ResNet18 prior: chained ML.NET scoring vs TorchSharp forward, max |diff| {worst:E2} " +
             $"over {images.Count} images");
         Assert.Equal(expected.Length, actual.Length);
@@ -120,7 +121,7 @@ public class OnnxPriorPipelineTests
             return scores[0].AsEnumerable<float>().ToArray();
         }).ToArray();
 
-        double worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        double worst = MaxAbsDifference(expected, actual);
         Assert.Equal(expected.Length, actual.Length);
         Assert.True(worst <= 1e-4, $"max |diff| = {worst}");
     }
@@ -154,9 +155,7 @@ public class OnnxPriorPipelineTests
     public void ResumingWithAnotherPriorIsRefusedAndTheDiskCacheIsKeyedByThePrior()
     {
         using var folder = new TemporaryFolder();
-        using var conv = nn.Conv2d(3, 8, kernel_size: 3, stride: 2, padding: 1, bias: true);
-        string path = Path.Combine(folder.Path, "tiny.onnx");
-        string features = OnnxPriorTests.WriteTinyFeaturizer(conv, path);
+        var (path, features) = OnnxPriorTests.TinyFeaturizer(folder.Path, channels: 8);
         using var prior = OnnxPrior.Load(new OnnxFeaturizerPrior
         {
             ModelPath = path, FeatureMapName = features, InputSize = 32,
@@ -177,7 +176,8 @@ public class OnnxPriorPipelineTests
         Assert.Equal(prior.FeatureIdentity(4), Path.GetFileName(cacheFolder));
         Assert.NotEqual(prior.FeatureIdentity(4), prior.FeatureIdentity(7));
         Assert.Equal(12 * 2, Directory.GetFiles(cacheFolder).Length);
-        Assert.Contains($"it was trained with the ONNX prior tiny.onnx '{features}' (identity {prior.FeatureIdentity(4)}), " +
+        Assert.Contains($"it was trained with the ONNX prior tiny.onnx '{features}' " +
+            $"(identity {prior.FeatureIdentity(4)}), " +
             "this training has the DINOv2 branch with random weights (seed 2)", error.Message);
     }
 

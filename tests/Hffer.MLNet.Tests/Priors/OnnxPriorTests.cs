@@ -7,6 +7,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
+using static Hffer.MLNet.Tests.FloatComparison;
 
 namespace Hffer.MLNet.Tests.Priors;
 
@@ -50,7 +51,7 @@ public class OnnxPriorTests
         Assert.True(MaxAbsDifference(preprocessed, ourInput) < 1e-4,
             $"input diff {MaxAbsDifference(preprocessed, ourInput)}");
         Assert.True(MaxAbsDifference(expectedMap, ourMap) < 1e-4, $"map diff {MaxAbsDifference(expectedMap, ourMap)}");
-        Assert.Equal(expectedMap, prior.Map(image, mirrored: false), new Tolerance(1e-4f));
+        Assert.Equal(expectedMap, prior.Map(image, mirrored: false), Within(1e-4f));
         Assert.True(expectedMap.Max() > 0.1f, "a pretrained ReLU map of a noisy image is not all zero");
     }
 
@@ -80,7 +81,7 @@ public class OnnxPriorTests
             using var noGrad = no_grad();
             float[] expected = nn.functional.relu(conv.call((pixels / 255f - mean) / std)).data<float>().ToArray();
 
-            Assert.Equal(expected, prior.Map(image, mirrored), new Tolerance(1e-4f));
+            Assert.Equal(expected, prior.Map(image, mirrored), Within(1e-4f));
         }
     }
 
@@ -112,16 +113,14 @@ public class OnnxPriorTests
             .data<float>().ToArray();
         Assert.Equal(new PriorMapShape(8, 4, 4, LeadingTokens: 1), prior.MapShape);
         Assert.Equal("token sequence 17x8 (1 leading token(s) dropped, 4x4 grid)", prior.MapShape.ToString());
-        Assert.Equal(expected, features, new Tolerance(1e-4f));
+        Assert.Equal(expected, features, Within(1e-4f));
     }
 
     [Fact]
     public void NonFiniteFeaturesAreRefusedNamingThePriorAndTheImage()
     {
         using var folder = new TemporaryFolder();
-        using var conv = nn.Conv2d(3, 4, kernel_size: 3, stride: 2, padding: 1, bias: true);
-        string path = Path.Combine(folder.Path, "tiny.onnx");
-        string features = WriteTinyFeaturizer(conv, path);
+        var (path, features) = TinyFeaturizer(folder.Path);
         using var prior = OnnxPrior.Load(new OnnxFeaturizerPrior
         {
             ModelPath = path, FeatureMapName = features, InputSize = 32, PixelScale = float.MaxValue,
@@ -141,9 +140,7 @@ public class OnnxPriorTests
     public void BadDescriptionsAreRefusedByName()
     {
         using var folder = new TemporaryFolder();
-        using var conv = nn.Conv2d(3, 4, kernel_size: 3, stride: 2, padding: 1, bias: true);
-        string path = Path.Combine(folder.Path, "tiny.onnx");
-        string features = WriteTinyFeaturizer(conv, path);
+        var (path, features) = TinyFeaturizer(folder.Path);
         string garbage = Path.Combine(folder.Path, "garbage.onnx");
         File.WriteAllText(garbage, "not a model");
 
@@ -255,12 +252,14 @@ public class OnnxPriorTests
         graph.Build("tiny-vit").WriteTo(stream);
     }
 
-    private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
-
-    private sealed class Tolerance(float tolerance) : IEqualityComparer<float>
+    /// <summary>
+    /// Writes <see cref="WriteTinyFeaturizer"/>'s model with a fresh convolution of <paramref name="channels"/>
+    /// outputs to <c>tiny.onnx</c> in <paramref name="folder"/>; returns its path and feature map name.
+    /// </summary>
+    internal static (string Path, string Features) TinyFeaturizer(string folder, int channels = 4)
     {
-        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
-
-        public int GetHashCode(float value) => 0;
+        using var conv = nn.Conv2d(3, channels, kernel_size: 3, stride: 2, padding: 1, bias: true);
+        string path = Path.Combine(folder, "tiny.onnx");
+        return (path, WriteTinyFeaturizer(conv, path));
     }
 }
