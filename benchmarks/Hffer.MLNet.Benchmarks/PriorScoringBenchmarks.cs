@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Onnx;
 using Hffer.MLNet.Priors;
@@ -36,11 +35,7 @@ public class PriorScoringBenchmarks
         Native.TorchSharpRuntime.EnsureLoaded();
         TorchSharp.torch.manual_seed(1);
         _ml = new MLContext(1);
-        var rows = HfferDataCatalog.ReadImageFolder(TestFaces()).Take(Images).ToArray();
-        var keyed = _ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(_ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath"))
-            .Fit(_ml.Data.LoadFromEnumerable(rows));
-        _faces = keyed.Transform(_ml.Data.LoadFromEnumerable(rows));
+        _faces = ScoringFixture.LoadFaces(_ml, Images);
 
         using var prior = OnnxPrior.Load(OnnxFeaturizerPrior.ResNet18());
         using var network = new HfferNetwork(HfferArchitecture.Small, 7, prior.MapShape);
@@ -113,13 +108,4 @@ public class PriorScoringBenchmarks
     private IDisposableReadOnlyCollection<DisposableNamedOnnxValue> RunPrior(DenseTensor<float> priorPixels) =>
         _prior.Run([NamedOnnxValue.CreateFromTensor(OnnxPriorGraph.PixelsInput, priorPixels)],
             [OnnxPriorGraph.MapOutput]);
-
-    private static string TestFaces()
-    {
-        string folder = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(folder, "Hffer.MLNet.sln")))
-            folder = Path.GetDirectoryName(folder.TrimEnd(Path.DirectorySeparatorChar))
-                ?? throw new InvalidOperationException("Run the benchmarks from inside the repository.");
-        return Path.Combine(folder, "samples", "data", "fer2013-mini", "test");
-    }
 }

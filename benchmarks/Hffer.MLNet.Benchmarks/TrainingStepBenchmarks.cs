@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Running;
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Native;
@@ -15,13 +16,19 @@ namespace Hffer.MLNet.Benchmarks;
 /// cache costs per batch). Ratios are taken within one run; an epoch is a fixed number of such steps.
 /// </summary>
 /// <remarks>
+/// GFLOP/s counts a step as the trainable part's forward FLOPs three times (backward costs about twice the
+/// forward) plus the frozen branch's forward once when it is computed; the optimizer's elementwise work is left out.
+/// </remarks>
+/// <remarks>
 /// In-process, so libtorch loads from this program's output; one launch with few iterations, because a paper-preset
 /// step takes seconds on a CPU.
 /// </remarks>
-[Config(typeof(ShortInProcessConfig))]
+[Config(typeof(ThroughputConfig<TrainingStepBenchmarks>))]
 [MemoryDiagnoser]
-public class TrainingStepBenchmarks
+public class TrainingStepBenchmarks : IWorkload
 {
+    private const int MatmulSide = 2048;
+
     private HfferNetwork _network = null!;
     private OptimizerHelper _optimizer = null!;
     private HybridLoss _loss = null!;
@@ -29,6 +36,8 @@ public class TrainingStepBenchmarks
     private ImageSet _images = null!;
     private int[] _batch = null!;
     private Tensor _targets = null!;
+    private Tensor _left = null!;
+    private Tensor _right = null!;
 
     /// <summary>The network size.</summary>
     [Params(HfferPreset.Paper, HfferPreset.Small)]
@@ -59,12 +68,16 @@ public class TrainingStepBenchmarks
         var store = new MemoryFeatureStore(BatchSize, source.FeatureLength);
         _cache = PriorFeatureCache.Fill(source, _images, withMirrors: false, store,
             architecture.TokenGrid * architecture.TokenGrid, "the batch", _ => { }, CancellationToken.None);
+        _left = randn(MatmulSide, MatmulSide);
+        _right = randn(MatmulSide, MatmulSide);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         _targets.Dispose();
+        _left.Dispose();
+        _right.Dispose();
         _optimizer.Dispose();
         _network.Dispose();
     }
@@ -94,6 +107,32 @@ public class TrainingStepBenchmarks
         using var scope = NewDisposeScope();
         var image = ImageNormalization.Apply(_images.Pixels(_batch, CPU));
         return _network.PriorTokens(image).shape[0];
+    }
+
+    /// <summary>The reference: a 2048 x 2048 float32 matrix product with TorchSharp (libtorch's BLAS).</summary>
+    [Benchmark]
+    public float Matmul()
+    {
+        using var scope = NewDisposeScope();
+        return _left.mm(_right)[0, 0].item<float>();
+    }
+
+    /// <inheritdoc />
+    public static (double Flops, int Images)? Work(BenchmarkCase benchmarkCase)
+    {
+        if (benchmarkCase.Descriptor.WorkloadMethod.Name == nameof(Matmul))
+            return (2.0 * MatmulSide * MatmulSide * MatmulSide, 0);
+
+        var preset = (HfferPreset)benchmarkCase.Parameters[nameof(Preset)]!;
+        int images = (int)benchmarkCase.Parameters[nameof(BatchSize)]!;
+        double frozen = NetworkFlops.Frozen(preset), trainable = NetworkFlops.PerImage(preset) - frozen;
+        double perImage = benchmarkCase.Descriptor.WorkloadMethod.Name switch
+        {
+            nameof(StepComputingPrior) => 3 * trainable + frozen,
+            nameof(StepReadingCache) => 3 * trainable,
+            _ => frozen,
+        };
+        return (images * perImage, images);
     }
 
     private float Step(Tensor image, Tensor prior)

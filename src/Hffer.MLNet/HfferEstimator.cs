@@ -1,4 +1,5 @@
 using Hffer.MLNet.Data;
+using Hffer.MLNet.Devices;
 using Hffer.MLNet.Modeling;
 using Hffer.MLNet.Native;
 using Hffer.MLNet.Onnx;
@@ -69,12 +70,15 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
 
         using var channel = _environment.Start("Hffer");
         void Info(string message) => channel.Info(MessageSensitivity.None, message);
-        var scoringCatalog = ScoringDevice.Resolve(_catalog, _environment,
+        var request = DeviceRequest.Of(_options.GpuDeviceId, _options.FallbackToCpu, _environment,
+            nameof(HfferOptions));
+        var devices = DeviceSelection.Resolve(request, needsTraining: true,
             message => channel.Warning(MessageSensitivity.None, message));
         using var prior = _options.OnnxPrior is { } description ? OnnxPrior.Load(description) : null;
         if (prior is not null)
             DescribePrior(prior, architecture, Info, message => channel.Warning(MessageSensitivity.None, message));
-        var pipeline = new ScoringPipeline(scoringCatalog, _options, architecture.InputSize, prior?.InputSize);
+        var pipeline = new ScoringPipeline(ScoringCatalog(devices), _options, architecture.InputSize,
+            prior?.InputSize, devices.ScoringGpuDeviceId);
         var images = ReadImages(input, pipeline, classNames.Count);
         ImageSet? validation = null;
         if (_options.ValidationSet is { } validationData)
@@ -89,9 +93,9 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         Info($"Training HFFER ({Describe(architecture, prior)}) on {images.Count} images, {classNames.Count} classes" +
             (validation is null ? "." : $", validating on {validation.Count}."));
 
-        var device = TrainingDevice.Resolve(_options.GpuDeviceId, _options.FallbackToCpu,
-            message => channel.Warning(MessageSensitivity.None, message));
-        var settings = CreateSettings(architecture, classNames.Count, device) with { OnnxPrior = prior };
+        Info($"Training on {devices.Training}, scoring on " +
+            (devices.ScoringGpuDeviceId is { } gpu ? $"CUDA device {gpu}." : "the CPU."));
+        var settings = CreateSettings(architecture, classNames.Count, devices.Training) with { OnnxPrior = prior };
 
         var trainer = new HfferTrainer(settings, Info, message => channel.Warning(MessageSensitivity.None, message));
         using var network = trainer.Train(images, validation, _options.CancellationToken);
@@ -99,8 +103,8 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         byte[] onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames, classNames);
         Info($"Exported the trained network to ONNX ({onnx.Length:N0} bytes).");
         var scoring = pipeline.Build(input, onnx, classNames, prior?.Model);
-        return new HfferTransformer(scoring, onnx, prior?.Model, classNames, architecture, trainer.History,
-            trainer.BestEpoch);
+        return new HfferTransformer(scoring, pipeline, onnx, prior?.Model, classNames, architecture, trainer.History,
+            trainer.BestEpoch, request, _environment);
     }
 
     /// <summary>The input schema plus the score and predicted-label columns.</summary>
@@ -132,6 +136,15 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             columns[added.Name] = added;
         return new SchemaShape(columns.Values);
     }
+
+    /// <summary>
+    /// The catalog the scoring chain comes from. ML.NET's <c>ApplyOnnxModel</c> takes the context's GPU when given
+    /// none, so a chain that falls back to the CPU in a GPU-requesting context is built from a CPU-only context.
+    /// </summary>
+    private TransformsCatalog ScoringCatalog(DeviceSelection devices) =>
+        devices.ScoringGpuDeviceId is null && DeviceRequest.Of(null, null, _environment, "").GpuDeviceId is not null
+            ? new MLContext().Transforms
+            : _catalog;
 
     /// <summary>Resizes and extracts the pixels of <paramref name="data"/> as the scorer will, and reads them.</summary>
     private ImageSet ReadImages(IDataView data, ScoringPipeline pipeline, int classCount) =>

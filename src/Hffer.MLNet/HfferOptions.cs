@@ -46,11 +46,23 @@ public sealed class HfferOptions
     /// <summary>Seed for weight initialisation, shuffling and augmentation.</summary>
     public int Seed = 1;
 
-    /// <summary>CUDA device index to train on; null trains on the CPU. Scoring always runs on the CPU here.</summary>
+    /// <summary>
+    /// CUDA device index to train (TorchSharp) and score (ONNX Runtime's CUDA execution provider) on; null takes
+    /// <c>MLContext.GpuDeviceId</c>, and the CPU when that is null too.
+    /// </summary>
+    /// <remarks>
+    /// The application needs the CUDA native packages: TorchSharp-cuda-linux and Microsoft.ML.OnnxRuntime.Gpu.Linux
+    /// on Linux, TorchSharp-cuda-windows and Microsoft.ML.OnnxRuntime.Gpu on Windows. Both backends are checked
+    /// before training. The device is not stored in a saved model: <c>Model.Load</c> scores on the loading
+    /// context's <c>GpuDeviceId</c>.
+    /// </remarks>
     public int? GpuDeviceId;
 
-    /// <summary>Whether to train on the CPU when <see cref="GpuDeviceId"/> is set but no usable GPU exists.</summary>
-    public bool FallbackToCpu;
+    /// <summary>
+    /// Whether a GPU that TorchSharp or ONNX Runtime cannot use is replaced by the CPU (with a warning) instead of
+    /// failing before training; null takes <c>MLContext.FallbackToCpu</c>.
+    /// </summary>
+    public bool? FallbackToCpu;
 
     /// <summary>Whether training images are mirrored left-right at random.</summary>
     public bool HorizontalFlip = true;

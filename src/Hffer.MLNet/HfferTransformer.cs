@@ -1,8 +1,11 @@
+using Hffer.MLNet.Devices;
 using Hffer.MLNet.IO;
 using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Scoring;
 using Hffer.MLNet.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 
 namespace Hffer.MLNet;
 
@@ -19,17 +22,24 @@ namespace Hffer.MLNet;
 public sealed class HfferTransformer : ITransformer, IDisposable
 {
     private readonly ITransformer _scoring;
+    private readonly ScoringPipeline _pipeline;
     private readonly byte[] _onnxModel;
     private readonly byte[]? _priorOnnxModel;
+    private readonly DeviceRequest _device;
+    private readonly IHostEnvironment _environment;
 
-    internal HfferTransformer(ITransformer scoring, byte[] onnxModel, byte[]? priorOnnxModel,
+    internal HfferTransformer(ITransformer scoring, ScoringPipeline pipeline, byte[] onnxModel, byte[]? priorOnnxModel,
         IReadOnlyList<string> classNames, HfferArchitecture architecture,
-        IReadOnlyList<HfferEpochMetrics> trainingHistory, int? bestEpoch)
+        IReadOnlyList<HfferEpochMetrics> trainingHistory, int? bestEpoch, DeviceRequest device,
+        IHostEnvironment environment)
     {
         BestEpoch = bestEpoch;
         _scoring = scoring;
+        _pipeline = pipeline;
         _onnxModel = onnxModel;
         _priorOnnxModel = priorOnnxModel;
+        _device = device;
+        _environment = environment;
         ClassNames = classNames;
         Architecture = architecture;
         TrainingHistory = trainingHistory;
@@ -66,6 +76,30 @@ public sealed class HfferTransformer : ITransformer, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         AtomicFile.WriteAllBytes(path, _priorOnnxModel ?? throw new InvalidOperationException(
             "This model's prior is the DINOv2 branch inside its ONNX graph; there is no separate prior graph."));
+    }
+
+    /// <summary>
+    /// A scorer that runs the same graphs on batches of images through ONNX Runtime directly, for bulk scoring
+    /// outside ML.NET pipelines; see <see cref="HfferBatchScorer"/> for when to use which.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The GPU asked for cannot be used by ONNX Runtime and falling back is off; the message names the package.
+    /// </exception>
+    public HfferBatchScorer CreateBatchScorer(HfferBatchScoringOptions? options = null)
+    {
+        options ??= new HfferBatchScoringOptions();
+        options.Validate();
+        bool fallback = options.FallbackToCpu ?? _device.FallbackToCpu;
+        var request = options.GpuDeviceId is { } gpu
+            ? new DeviceRequest(gpu, fallback, $"{nameof(HfferBatchScoringOptions)}.GpuDeviceId")
+            : new DeviceRequest(_pipeline.GpuDeviceId, fallback, "The transformer's scoring GPU");
+
+        using var channel = _environment.Start("Hffer");
+        var devices = DeviceSelection.Resolve(request, needsTraining: false,
+            message => channel.Warning(MessageSensitivity.None, message));
+        return new HfferBatchScorer(_pipeline, ClassNames, _onnxModel, _priorOnnxModel, devices.ScoringGpuDeviceId,
+            options);
     }
 
     /// <summary>Always true: the chain maps rows one by one.</summary>

@@ -31,18 +31,28 @@ internal sealed class ScoringPipeline
     private readonly HfferOptions _options;
     private readonly int _imageSize;
     private readonly int? _priorImageSize;
+    private readonly int? _gpuDeviceId;
 
     /// <param name="catalog">Where the components come from.</param>
     /// <param name="options">Column names.</param>
     /// <param name="imageSize">The network's input side.</param>
     /// <param name="priorImageSize">The ONNX prior's input side; null when the prior is inside the network.</param>
-    public ScoringPipeline(TransformsCatalog catalog, HfferOptions options, int imageSize, int? priorImageSize)
+    /// <param name="gpuDeviceId">The CUDA device the ONNX steps run on; null for the catalog context's.</param>
+    public ScoringPipeline(TransformsCatalog catalog, HfferOptions options, int imageSize, int? priorImageSize,
+        int? gpuDeviceId = null)
     {
         _catalog = catalog;
         _options = options;
         _imageSize = imageSize;
         _priorImageSize = priorImageSize;
+        _gpuDeviceId = gpuDeviceId;
     }
+
+    /// <summary>The image column the chain reads.</summary>
+    public string ImageColumnName => _options.ImageColumnName;
+
+    /// <summary>The CUDA device the ONNX steps run on; null for the catalog context's.</summary>
+    public int? GpuDeviceId => _gpuDeviceId;
 
     /// <summary>Column holding the extracted pixels after <see cref="Preprocessing"/>.</summary>
     public ImageSetReader.PixelColumn Pixels => new(PixelsColumn, _imageSize);
@@ -82,14 +92,14 @@ internal sealed class ScoringPipeline
         if (priorModel is not null)
         {
             chain = chain.Append(_catalog.ApplyOnnxModel([OnnxPriorGraph.MapOutput], [OnnxPriorGraph.PixelsInput],
-                new MemoryStream(priorModel, writable: false)));
+                new MemoryStream(priorModel, writable: false), _gpuDeviceId));
             networkInputs = [PixelsColumn, OnnxPriorGraph.MapOutput];
             helpers = [.. helpers, PriorResizedColumn, OnnxPriorGraph.PixelsInput, OnnxPriorGraph.MapOutput];
         }
 
         return chain
             .Append(_catalog.ApplyOnnxModel([_options.ScoreColumnName, IndexColumn], networkInputs,
-                new MemoryStream(onnxModel, writable: false)))
+                new MemoryStream(onnxModel, writable: false), _gpuDeviceId))
             .Append(_catalog.Conversion.Hash(HashOptions()))
             .Append(_catalog.Conversion.MapValue(_options.PredictedLabelColumnName, lookup, HashColumn,
                 treatValuesAsKeyType: true))

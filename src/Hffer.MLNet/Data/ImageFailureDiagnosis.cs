@@ -13,7 +13,10 @@ internal static class ImageFailureDiagnosis
     /// Re-reads the text columns of <paramref name="source"/> without decoding images, tries to decode every value
     /// that is an existing file path, and reports the first file that fails; falls back to the original error.
     /// </summary>
-    public static InvalidDataException Explain(IDataView source, Exception failure)
+    /// <param name="source">The data whose image column failed, with its path column.</param>
+    /// <param name="failure">What ML.NET threw.</param>
+    /// <param name="purpose">What the data was for, as the message says it: "training" or "scored".</param>
+    public static InvalidDataException Explain(IDataView source, Exception failure, string purpose = "training")
     {
         var textColumns = source.Schema.Where(c => c.Type is TextDataViewType).ToArray();
         using var cursor = source.GetRowCursor(textColumns);
@@ -35,14 +38,14 @@ internal static class ImageFailureDiagnosis
                 catch (Exception)
                 {
                     return new InvalidDataException(
-                        $"Row {row} of the training data: the image file '{path}' could not be decoded as an image " +
+                        $"Row {row} of the {purpose} data: the image file '{path}' could not be decoded as an image " +
                         $"({Innermost(failure).Message}).", failure);
                 }
             }
             row++;
         }
 
-        return new InvalidDataException($"The training images could not be read: {Innermost(failure).Message}", failure);
+        return new InvalidDataException($"The {purpose} images could not be read: {Innermost(failure).Message}", failure);
     }
 
     private static Exception Innermost(Exception exception) =>

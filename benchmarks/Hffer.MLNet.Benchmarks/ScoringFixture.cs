@@ -1,0 +1,85 @@
+using Hffer.MLNet.Data;
+using Hffer.MLNet.Devices;
+using Hffer.MLNet.Modeling;
+using Hffer.MLNet.Native;
+using Hffer.MLNet.Onnx;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using TorchSharp;
+
+namespace Hffer.MLNet.Benchmarks;
+
+/// <summary>
+/// An untrained network of one preset (DINOv2 branch inside, random weights: speed does not depend on the values),
+/// its exported graph, the fitted scoring chain and bundled faces, shared by the scoring benchmarks.
+/// </summary>
+internal sealed class ScoringFixture : IDisposable
+{
+    private static readonly string[] ClassNames = ["a", "b", "c", "d", "e", "f", "g"];
+
+    public ScoringFixture(HfferPreset preset, int images)
+    {
+        TorchSharpRuntime.EnsureLoaded();
+        torch.manual_seed(1);
+        Context = new MLContext(1);
+        Architecture = preset == HfferPreset.Paper ? HfferArchitecture.Paper : HfferArchitecture.Small;
+        Faces = LoadFaces(Context, images);
+
+        Network = new HfferNetwork(Architecture, ClassNames.Length);
+        Network.eval();
+        var pipeline = new ScoringPipeline(Context.Transforms, new HfferOptions(), Architecture.InputSize, null);
+        Onnx = HfferOnnxExporter.ExportToBytes(Network, pipeline.ExportNames, ClassNames);
+        Transformer = new HfferTransformer(pipeline.Build(Faces, Onnx, ClassNames, null), pipeline, Onnx, null,
+            ClassNames, Architecture, [], null, DeviceRequest.Cpu, Context);
+
+        Pixels = pipeline.Preprocessing().Fit(Faces).Transform(Faces)
+            .GetColumn<float[]>(pipeline.Pixels.Name).SelectMany(p => p).ToArray();
+        PixelsInput = pipeline.ExportNames.Pixels;
+    }
+
+    public MLContext Context { get; }
+
+    public HfferArchitecture Architecture { get; }
+
+    /// <summary>The faces with their image column loaded (decoded on each pass, as users' data is).</summary>
+    public IDataView Faces { get; }
+
+    public HfferNetwork Network { get; }
+
+    public byte[] Onnx { get; }
+
+    public HfferTransformer Transformer { get; }
+
+    /// <summary>The faces' planar RGB 0-255 pixels at the network's input size, extracted by the chain.</summary>
+    public float[] Pixels { get; }
+
+    public string PixelsInput { get; }
+
+    /// <summary>Forward FLOPs of one image through the whole network, from the architecture.</summary>
+    public double FlopsPerImage => NetworkCost.Measure(Network).Sum(p => p.ForwardFlops);
+
+    public void Dispose()
+    {
+        Transformer.Dispose();
+        Network.Dispose();
+    }
+
+    /// <summary>The first <paramref name="count"/> bundled test faces with a key label and a loaded image column.</summary>
+    public static IDataView LoadFaces(MLContext context, int count)
+    {
+        var rows = HfferDataCatalog.ReadImageFolder(BundledFaces()).Take(count).ToArray();
+        var data = context.Data.LoadFromEnumerable(rows);
+        return context.Transforms.Conversion.MapValueToKey("Label")
+            .Append(context.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath"))
+            .Fit(data).Transform(data);
+    }
+
+    private static string BundledFaces()
+    {
+        string folder = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(folder, "Hffer.MLNet.sln")))
+            folder = Path.GetDirectoryName(folder.TrimEnd(Path.DirectorySeparatorChar))
+                ?? throw new InvalidOperationException("Run the benchmarks from inside the repository.");
+        return Path.Combine(folder, "samples", "data", "fer2013-mini", "test");
+    }
+}
