@@ -62,6 +62,7 @@ public class PriorScoringBenchmarks
         (_chain as IDisposable)?.Dispose();
         _prior.Dispose();
         _network.Dispose();
+        ProcessMemory.Release();
     }
 
     /// <summary>What users call: <c>Transform</c> and a cursor over the scores.</summary>

@@ -17,7 +17,14 @@ internal sealed class ScoringFixture : IDisposable
 {
     private static readonly string[] ClassNames = ["a", "b", "c", "d", "e", "f", "g"];
 
-    public ScoringFixture(HfferPreset preset, int images)
+    private readonly HfferNetwork? _network;
+    private readonly HfferTransformer? _transformer;
+
+    /// <param name="preset">The network size.</param>
+    /// <param name="images">How many bundled faces to load.</param>
+    /// <param name="withTransformer">Whether to build the ML.NET chain (an ONNX Runtime session) and the transformer.</param>
+    /// <param name="keepNetwork">Whether to keep the TorchSharp network after export (its weights stay in memory).</param>
+    public ScoringFixture(HfferPreset preset, int images, bool withTransformer = true, bool keepNetwork = false)
     {
         TorchSharpRuntime.EnsureLoaded();
         torch.manual_seed(1);
@@ -25,12 +32,17 @@ internal sealed class ScoringFixture : IDisposable
         Architecture = preset == HfferPreset.Paper ? HfferArchitecture.Paper : HfferArchitecture.Small;
         Faces = LoadFaces(Context, images);
 
-        Network = new HfferNetwork(Architecture, ClassNames.Length);
-        Network.eval();
+        var network = new HfferNetwork(Architecture, ClassNames.Length);
+        network.eval();
         var pipeline = new ScoringPipeline(Context.Transforms, new HfferOptions(), Architecture.InputSize, null);
-        Onnx = HfferOnnxExporter.ExportToBytes(Network, pipeline.ExportNames, ClassNames);
-        Transformer = new HfferTransformer(pipeline.Build(Faces, Onnx, ClassNames, null), pipeline, Onnx, null,
-            ClassNames, Architecture, [], null, DeviceRequest.Cpu, Context);
+        Onnx = HfferOnnxExporter.ExportToBytes(network, pipeline.ExportNames, ClassNames);
+        if (keepNetwork)
+            _network = network;
+        else
+            network.Dispose();
+        if (withTransformer)
+            _transformer = new HfferTransformer(pipeline.Build(Faces, Onnx, ClassNames, null), pipeline, Onnx, null,
+                ClassNames, Architecture, [], null, DeviceRequest.Cpu, Context);
 
         Pixels = pipeline.Preprocessing().Fit(Faces).Transform(Faces)
             .GetColumn<float[]>(pipeline.Pixels.Name).SelectMany(p => p).ToArray();
@@ -44,24 +56,24 @@ internal sealed class ScoringFixture : IDisposable
     /// <summary>The faces with their image column loaded (decoded on each pass, as users' data is).</summary>
     public IDataView Faces { get; }
 
-    public HfferNetwork Network { get; }
+    public HfferNetwork Network => _network ?? throw new InvalidOperationException("Built without keepNetwork.");
 
     public byte[] Onnx { get; }
 
-    public HfferTransformer Transformer { get; }
+    public HfferTransformer Transformer =>
+        _transformer ?? throw new InvalidOperationException("Built without withTransformer.");
 
     /// <summary>The faces' planar RGB 0-255 pixels at the network's input size, extracted by the chain.</summary>
     public float[] Pixels { get; }
 
     public string PixelsInput { get; }
 
-    /// <summary>Forward FLOPs of one image through the whole network, from the architecture.</summary>
-    public double FlopsPerImage => NetworkCost.Measure(Network).Sum(p => p.ForwardFlops);
-
+    /// <summary>Disposes the sessions and weights, then gives the memory back for the next case.</summary>
     public void Dispose()
     {
-        Transformer.Dispose();
-        Network.Dispose();
+        _transformer?.Dispose();
+        _network?.Dispose();
+        ProcessMemory.Release();
     }
 
     /// <summary>The first <paramref name="count"/> bundled test faces with a key label and a loaded image column.</summary>

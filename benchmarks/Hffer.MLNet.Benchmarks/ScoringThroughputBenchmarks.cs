@@ -26,12 +26,14 @@ public class ScoringThroughputBenchmarks : IWorkload
 {
     private const int MatmulSide = 2048;
 
-    private ScoringFixture _fixture = null!;
-    private HfferBatchScorer _scorer = null!;
-    private InferenceSession _session = null!;
-    private Tensor _pixels = null!;
-    private Tensor _left = null!;
-    private Tensor _right = null!;
+    private ScoringFixture? _fixture;
+    private HfferBatchScorer? _scorer;
+    private InferenceSession? _session;
+    private Tensor? _pixels;
+    private Tensor? _left;
+    private Tensor? _right;
+
+    private ScoringFixture Fixture => _fixture ?? throw new InvalidOperationException("Not set up.");
 
     /// <summary>The network size.</summary>
     [Params(HfferPreset.Paper, HfferPreset.Small)]
@@ -41,14 +43,35 @@ public class ScoringThroughputBenchmarks : IWorkload
     [Params(1, 8, 32)]
     public int BatchSize { get; set; }
 
-    [GlobalSetup]
-    public void Setup()
+    [GlobalSetup(Target = nameof(MLNetTransform))]
+    public void SetupTransform() => _fixture = new ScoringFixture(Preset, BatchSize);
+
+    [GlobalSetup(Target = nameof(BatchScorer))]
+    public void SetupBatchScorer()
     {
         _fixture = new ScoringFixture(Preset, BatchSize);
-        _scorer = _fixture.Transformer.CreateBatchScorer(new HfferBatchScoringOptions { BatchSize = BatchSize });
-        _session = new InferenceSession(_fixture.Onnx);
-        int side = _fixture.Architecture.InputSize;
-        _pixels = tensor(_fixture.Pixels, [BatchSize, 3, side, side]);
+        _scorer = Fixture.Transformer.CreateBatchScorer(new HfferBatchScoringOptions { BatchSize = BatchSize });
+    }
+
+    [GlobalSetup(Target = nameof(RawOnnxRuntime))]
+    public void SetupRawOnnxRuntime()
+    {
+        _fixture = new ScoringFixture(Preset, BatchSize, withTransformer: false);
+        _session = new InferenceSession(Fixture.Onnx);
+    }
+
+    [GlobalSetup(Target = nameof(TorchSharpForward))]
+    public void SetupTorchSharp()
+    {
+        _fixture = new ScoringFixture(Preset, BatchSize, withTransformer: false, keepNetwork: true);
+        int side = Fixture.Architecture.InputSize;
+        _pixels = tensor(Fixture.Pixels, [BatchSize, 3, side, side]);
+    }
+
+    [GlobalSetup(Target = nameof(Matmul))]
+    public void SetupMatmul()
+    {
+        Native.TorchSharpRuntime.EnsureLoaded();
         _left = randn(MatmulSide, MatmulSide);
         _right = randn(MatmulSide, MatmulSide);
     }
@@ -56,31 +79,33 @@ public class ScoringThroughputBenchmarks : IWorkload
     [GlobalCleanup]
     public void Cleanup()
     {
-        _scorer.Dispose();
-        _session.Dispose();
-        _pixels.Dispose();
-        _left.Dispose();
-        _right.Dispose();
-        _fixture.Dispose();
+        _scorer?.Dispose();
+        _session?.Dispose();
+        _pixels?.Dispose();
+        _left?.Dispose();
+        _right?.Dispose();
+        _fixture?.Dispose();
+        (_scorer, _session, _pixels, _left, _right, _fixture) = (null, null, null, null, null, null);
+        ProcessMemory.Release();
     }
 
     /// <summary>(a) What ML.NET users call: <c>Transform</c> and a cursor over the scores.</summary>
     [Benchmark]
-    public float MLNetTransform() => _fixture.Transformer.Transform(_fixture.Faces).GetColumn<float[]>("Score")
+    public float MLNetTransform() => Fixture.Transformer.Transform(Fixture.Faces).GetColumn<float[]>("Score")
         .Sum(s => s[0]);
 
     /// <summary>(b) Our batched scorer on the same image column.</summary>
     [Benchmark]
-    public float BatchScorer() => _scorer.Score(_fixture.Faces).Sum(p => p.Score[0]);
+    public float BatchScorer() => _scorer!.Score(Fixture.Faces).Sum(p => p.Score[0]);
 
     /// <summary>(c) One raw ONNX Runtime call on the whole batch of extracted pixels, default session options.</summary>
     [Benchmark(Baseline = true)]
     public float RawOnnxRuntime()
     {
-        int side = _fixture.Architecture.InputSize;
-        using var pixels = OrtValue.CreateTensorValueFromMemory(_fixture.Pixels, [BatchSize, 3, side, side]);
+        int side = Fixture.Architecture.InputSize;
+        using var pixels = OrtValue.CreateTensorValueFromMemory(Fixture.Pixels, [BatchSize, 3, side, side]);
         using var run = new RunOptions();
-        using var outputs = _session.Run(run, [_fixture.PixelsInput], [pixels], ["Score"]);
+        using var outputs = _session!.Run(run, [Fixture.PixelsInput], [pixels], ["Score"]);
         return outputs[0].GetTensorDataAsSpan<float>()[0];
     }
 
@@ -90,14 +115,14 @@ public class ScoringThroughputBenchmarks : IWorkload
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        return _fixture.Network.call(ImageNormalization.Apply(_pixels)).softmax(1)[0, 0].item<float>();
+        return Fixture.Network.call(ImageNormalization.Apply(_pixels!)).softmax(1)[0, 0].item<float>();
     }
 
     /// <summary>The reference: a 2048 x 2048 float32 matrix product with TorchSharp (libtorch's BLAS).</summary>
     [Benchmark]
     public float Matmul()
     {
-        using var product = _left.mm(_right);
+        using var product = _left!.mm(_right!);
         return product[0, 0].item<float>();
     }
 

@@ -26,7 +26,7 @@ public class SessionTuningBenchmarks : IWorkload
     [GlobalSetup]
     public void Setup()
     {
-        _fixture = new ScoringFixture(Preset, BatchSize);
+        _fixture = new ScoringFixture(Preset, BatchSize, withTransformer: false);
         Open(nameof(Default), _ => { });
         Open(nameof(ExtendedOptimization), o => o.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED);
         Open(nameof(BasicOptimization), o => o.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC);
@@ -45,6 +45,7 @@ public class SessionTuningBenchmarks : IWorkload
     {
         foreach (var session in _sessions.Values)
             session.Dispose();
+        _sessions.Clear();
         _fixture.Dispose();
     }
 

@@ -80,6 +80,7 @@ public class TrainingStepBenchmarks : IWorkload
         _right.Dispose();
         _optimizer.Dispose();
         _network.Dispose();
+        ProcessMemory.Release();
     }
 
     /// <summary>A step that runs the frozen branch, as training without the cache does.</summary>
