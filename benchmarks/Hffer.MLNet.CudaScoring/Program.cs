@@ -28,7 +28,8 @@ var names = new OnnxExportNames("HfferPixels", "Score", "HfferPredictedIndex");
 byte[] model = settings.OnnxPath is { } path ? File.ReadAllBytes(path) : HfferOnnxExporter.ExportToBytes(network, names);
 double flopsPerImage = NetworkCost.Measure(network).Sum(p => p.ForwardFlops);
 
-var (options, device) = SessionSettings(settings);
+if (SessionSettings(settings) is not var (options, device))
+    return 3;
 using (options)
 {
     using var session = new InferenceSession(model, options);
@@ -68,16 +69,23 @@ using (options)
 }
 return 0;
 
-// The CUDA execution provider on the device asked for; the CPU only when --allow-cpu says so.
-static (SessionOptions Options, string Device) SessionSettings(CudaScoringSettings settings)
+// The CUDA execution provider on the device asked for; the CPU only when --allow-cpu says so, else null.
+static (SessionOptions Options, string Device)? SessionSettings(CudaScoringSettings settings)
 {
     try
     {
         return (SessionOptions.MakeSessionOptionWithCudaProvider(settings.Device), $"CUDA device {settings.Device}");
     }
-    catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException && settings.AllowCpu)
+    catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException)
     {
-        Console.Error.WriteLine($"CUDA execution provider unavailable ({e.Message.Split('\n')[0]}); measuring the CPU.");
+        string reason = $"ONNX Runtime's CUDA execution provider is unavailable: {e.Message.Split('\n')[0]}";
+        if (!settings.AllowCpu)
+        {
+            Console.Error.WriteLine(reason + ". It needs an NVIDIA driver and the CUDA 13 and cuDNN 9 libraries " +
+                "(libcudart, libcublasLt, libcudnn) on the library path; pass --allow-cpu to measure the CPU instead.");
+            return null;
+        }
+        Console.Error.WriteLine(reason + "; measuring the CPU.");
         return (new SessionOptions(), $"CPU ({Environment.ProcessorCount} logical cores)");
     }
 }

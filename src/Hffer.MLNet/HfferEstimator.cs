@@ -93,8 +93,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
         Info($"Training HFFER ({Describe(architecture, prior)}) on {images.Count} images, {classNames.Count} classes" +
             (validation is null ? "." : $", validating on {validation.Count}."));
 
-        Info($"Training on {devices.Training}, scoring on " +
-            (devices.ScoringGpuDeviceId is { } gpu ? $"CUDA device {gpu}." : "the CPU."));
+        Info(devices.Describe());
         var settings = CreateSettings(architecture, classNames.Count, devices.Training) with { OnnxPrior = prior };
 
         var trainer = new HfferTrainer(settings, Info, message => channel.Warning(MessageSensitivity.None, message));
@@ -142,7 +141,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
     /// none, so a chain that falls back to the CPU in a GPU-requesting context is built from a CPU-only context.
     /// </summary>
     private TransformsCatalog ScoringCatalog(DeviceSelection devices) =>
-        devices.ScoringGpuDeviceId is null && DeviceRequest.Of(null, null, _environment, "").GpuDeviceId is not null
+        devices.ScoringGpuDeviceId is null && DeviceRequest.ContextRequestsGpu(_environment)
             ? new MLContext().Transforms
             : _catalog;
 

@@ -26,6 +26,10 @@ internal sealed record DeviceRequest(int? GpuDeviceId, bool FallbackToCpu, strin
             : new(contextGpu, fallbackToCpu ?? contextFallback, "MLContext.GpuDeviceId");
     }
 
+    /// <summary>Whether the context itself asks for a GPU (which ML.NET's ONNX components then use by default).</summary>
+    public static bool ContextRequestsGpu(IHostEnvironment environment) =>
+        ContextSettings(environment).GpuDeviceId is not null;
+
     /// <summary>
     /// The context's GPU settings, which ML.NET keeps on its environment type (read by name, as the interface that
     /// declares them is internal); none when a future ML.NET renames them.

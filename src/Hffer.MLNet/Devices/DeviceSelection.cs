@@ -7,6 +7,11 @@ namespace Hffer.MLNet.Devices;
 /// <param name="ScoringGpuDeviceId">The CUDA device ONNX Runtime scores on; null for the CPU.</param>
 internal sealed record DeviceSelection(Device Training, int? ScoringGpuDeviceId)
 {
+    /// <summary>Where each backend runs, in words, for the log.</summary>
+    public string Describe() =>
+        $"Training on {(Training.type == TorchSharp.DeviceType.CUDA ? $"CUDA device {Training.index}" : "the CPU")}, " +
+        $"scoring on {(ScoringGpuDeviceId is { } gpu ? $"CUDA device {gpu}" : "the CPU")}.";
+
     /// <summary>
     /// Checks both backends before any work: a GPU either backend cannot use is refused naming the package to
     /// reference, or replaced by the CPU with a warning when falling back is allowed.

@@ -114,10 +114,9 @@ public sealed class HfferBatchScorer : IDisposable
         CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var free = new BlockingCollection<PixelBatch>();
+        using var free = new BufferPool(
+            () => new PixelBatch(_pipeline.Pixels.ImageSize, _pipeline.PriorPixels?.ImageSize, BatchSize));
         using var filled = new BlockingCollection<PixelBatch>(boundedCapacity: 1);
-        for (int i = 0; i < 3; i++)
-            free.Add(new PixelBatch(_pipeline.Pixels.ImageSize, _pipeline.PriorPixels?.ImageSize, BatchSize));
 
         var producer = Task.Run(() => Fill(source, preprocessed, free, filled, stop.Token), stop.Token);
         try
@@ -125,7 +124,7 @@ public sealed class HfferBatchScorer : IDisposable
             foreach (var batch in filled.GetConsumingEnumerable(stop.Token))
             {
                 var predictions = Run(batch);
-                free.Add(batch);
+                free.Return(batch);
                 foreach (var prediction in predictions)
                     yield return prediction;
             }
@@ -147,7 +146,7 @@ public sealed class HfferBatchScorer : IDisposable
         }
     }
 
-    private void Fill(IDataView source, IDataView preprocessed, BlockingCollection<PixelBatch> free,
+    private void Fill(IDataView source, IDataView preprocessed, BufferPool free,
         BlockingCollection<PixelBatch> filled, CancellationToken cancellationToken)
     {
         try
@@ -165,7 +164,7 @@ public sealed class HfferBatchScorer : IDisposable
         }
     }
 
-    private void FillBatches(IDataView preprocessed, BlockingCollection<PixelBatch> free,
+    private void FillBatches(IDataView preprocessed, BufferPool free,
         BlockingCollection<PixelBatch> filled, CancellationToken cancellationToken)
     {
         var pixelsColumn = preprocessed.Schema[_pipeline.Pixels.Name];
@@ -177,11 +176,11 @@ public sealed class HfferBatchScorer : IDisposable
         var readPriorPixels = priorColumn is { } p ? cursor.GetGetter<VBuffer<float>>(p) : null;
 
         VBuffer<float> row = default;
-        var batch = free.Take(cancellationToken);
-        batch.Count = 0;
+        PixelBatch? batch = null;
         while (cursor.MoveNext())
         {
             cancellationToken.ThrowIfCancellationRequested();
+            batch ??= free.Rent(cancellationToken);
             readPixels(ref row);
             batch.AddPixels(row);
             if (readPriorPixels is not null)
@@ -193,11 +192,10 @@ public sealed class HfferBatchScorer : IDisposable
             if (++batch.Count == BatchSize)
             {
                 filled.Add(batch, cancellationToken);
-                batch = free.Take(cancellationToken);
-                batch.Count = 0;
+                batch = null;
             }
         }
-        if (batch.Count > 0)
+        if (batch is not null)
             filled.Add(batch, cancellationToken);
     }
 
@@ -241,6 +239,38 @@ public sealed class HfferBatchScorer : IDisposable
             outputs[0].GetTensorDataAsSpan<float>().CopyTo(map.AsSpan((int)(call * mapLength)));
         }
         return OrtValue.CreateTensorValueFromMemory(map, [count, .. _priorMapDims.Select(d => (long)d)]);
+    }
+
+    /// <summary>
+    /// At most three batch buffers, made only when needed (one batch of images needs one buffer); renting, which
+    /// only the filling thread does, blocks while all three are in use.
+    /// </summary>
+    private sealed class BufferPool(Func<PixelBatch> create) : IDisposable
+    {
+        private const int Capacity = 3;
+
+        private readonly BlockingCollection<PixelBatch> _returned = new();
+        private int _created;
+
+        /// <summary>An empty batch buffer.</summary>
+        public PixelBatch Rent(CancellationToken cancellationToken)
+        {
+            if (!_returned.TryTake(out var batch))
+            {
+                if (_created < Capacity)
+                {
+                    _created++;
+                    return create();
+                }
+                batch = _returned.Take(cancellationToken);
+            }
+            batch.Count = 0;
+            return batch;
+        }
+
+        public void Return(PixelBatch batch) => _returned.Add(batch);
+
+        public void Dispose() => _returned.Dispose();
     }
 
     /// <summary>Pixel buffers for one batch, reused from batch to batch.</summary>
