@@ -22,8 +22,8 @@ internal sealed class ScoringFixture : IDisposable
 
     /// <param name="preset">The network size.</param>
     /// <param name="images">How many bundled faces to load.</param>
-    /// <param name="withTransformer">Whether to build the ML.NET chain (an ONNX Runtime session) and the transformer.</param>
-    /// <param name="keepNetwork">Whether to keep the TorchSharp network after export (its weights stay in memory).</param>
+    /// <param name="withTransformer">Whether to build the ML.NET chain (one ONNX Runtime session) and transformer.</param>
+    /// <param name="keepNetwork">Whether to keep the TorchSharp network (and its weights) after export.</param>
     public ScoringFixture(HfferPreset preset, int images, bool withTransformer = true, bool keepNetwork = false)
     {
         TorchSharpRuntime.EnsureLoaded();
@@ -76,7 +76,7 @@ internal sealed class ScoringFixture : IDisposable
         ProcessMemory.Release();
     }
 
-    /// <summary>The first <paramref name="count"/> bundled test faces with a key label and a loaded image column.</summary>
+    /// <summary>The first <paramref name="count"/> bundled test faces, with a key label and loaded images.</summary>
     public static IDataView LoadFaces(MLContext context, int count)
     {
         var rows = HfferDataCatalog.ReadImageFolder(BundledFaces()).Take(count).ToArray();

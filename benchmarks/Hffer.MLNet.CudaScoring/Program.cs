@@ -64,7 +64,8 @@ using (options)
         }
 
         double gflops = batch * flopsPerImage / seconds / 1e9;
-        Console.WriteLine($"| {batch} | {batch / seconds:N1} | {seconds * 1e3:N1} | {gflops:N1} | {gflops / matmul:P1} |");
+        Console.WriteLine(
+            $"| {batch} | {batch / seconds:N1} | {seconds * 1e3:N1} | {gflops:N1} | {gflops / matmul:P1} |");
     }
 }
 return 0;

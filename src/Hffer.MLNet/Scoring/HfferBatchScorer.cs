@@ -15,8 +15,8 @@ namespace Hffer.MLNet.Scoring;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Predictions come back lazily and in input order, so memory stays at about one batch whatever the number of
-/// images. Scores equal the <c>Transform</c> path's (same pixels, same graph; tested to 1e-5).
+/// Predictions come back lazily and in input order, so memory stays at three batches at most whatever the number
+/// of images. Scores equal the <c>Transform</c> path's (same pixels, same graph; tested to 1e-5).
 /// </para>
 /// <para>
 /// Use <c>Transform</c> inside ML.NET pipelines (<c>Evaluate</c>, <c>Model.Save</c>, prediction engines) and this
@@ -37,7 +37,8 @@ public sealed class HfferBatchScorer : IDisposable
     private readonly int[] _priorMapDims;
     private readonly MLContext _context = new();
 
-    internal HfferBatchScorer(ScoringPipeline pipeline, IReadOnlyList<string> classNames, byte[] network, byte[]? prior, int? gpuDeviceId, HfferBatchScoringOptions options)
+    internal HfferBatchScorer(ScoringPipeline pipeline, IReadOnlyList<string> classNames, byte[] network,
+        byte[]? prior, int? gpuDeviceId, HfferBatchScoringOptions options)
     {
         _pipeline = pipeline;
         _names = pipeline.ExportNames;
