@@ -80,7 +80,8 @@ public sealed class HfferTransformer : ITransformer, IDisposable
 
     /// <summary>
     /// A scorer that runs the same graphs on batches of images through ONNX Runtime directly, for bulk scoring
-    /// outside ML.NET pipelines; see <see cref="HfferBatchScorer"/> for when to use which.
+    /// outside ML.NET pipelines; see <see cref="HfferBatchScorer"/> for when to use which, and
+    /// <see cref="HfferBatchScorer.FromOnnx"/> for a model saved with <see cref="SaveOnnx"/> in another process.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="InvalidOperationException">
@@ -94,11 +95,7 @@ public sealed class HfferTransformer : ITransformer, IDisposable
         var request = options.GpuDeviceId is { } gpu
             ? new DeviceRequest(gpu, fallback, $"{nameof(HfferBatchScoringOptions)}.GpuDeviceId")
             : new DeviceRequest(_pipeline.GpuDeviceId, fallback, "The transformer's scoring GPU");
-
-        using var channel = _environment.Start("Hffer");
-        var devices = DeviceSelection.Resolve(request, needsTraining: false,
-            message => channel.Warning(MessageSensitivity.None, message));
-        return new HfferBatchScorer(_pipeline, ClassNames, _onnxModel, _priorOnnxModel, devices.ScoringGpuDeviceId,
+        return HfferBatchScorer.Create(_pipeline, ClassNames, _onnxModel, _priorOnnxModel, request, _environment,
             options);
     }
 

@@ -54,6 +54,17 @@ internal sealed class ScoringPipeline
     /// <summary>The CUDA device the ONNX steps run on; null for the catalog context's.</summary>
     public int? GpuDeviceId => _gpuDeviceId;
 
+    /// <summary>This pipeline reading images from <paramref name="imageColumnName"/> instead, when given.</summary>
+    public ScoringPipeline WithImageColumn(string? imageColumnName) =>
+        imageColumnName is null || imageColumnName == _options.ImageColumnName
+            ? this
+            : new(_catalog, new HfferOptions
+            {
+                ImageColumnName = imageColumnName,
+                ScoreColumnName = _options.ScoreColumnName,
+                PredictedLabelColumnName = _options.PredictedLabelColumnName,
+            }, _imageSize, _priorImageSize, _gpuDeviceId);
+
     /// <summary>Column holding the extracted pixels after <see cref="Preprocessing"/>.</summary>
     public ImageSetReader.PixelColumn Pixels => new(PixelsColumn, _imageSize);
 

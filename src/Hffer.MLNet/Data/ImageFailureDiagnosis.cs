@@ -48,6 +48,7 @@ internal static class ImageFailureDiagnosis
         return new InvalidDataException($"The {purpose} images could not be read: {Innermost(failure).Message}", failure);
     }
 
-    private static Exception Innermost(Exception exception) =>
+    /// <summary>The exception at the bottom of <paramref name="exception"/>'s inner-exception chain.</summary>
+    public static Exception Innermost(Exception exception) =>
         exception.InnerException is null ? exception : Innermost(exception.InnerException);
 }

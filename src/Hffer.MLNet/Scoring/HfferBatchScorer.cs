@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using Hffer.MLNet.Data;
+using Hffer.MLNet.Devices;
 using Hffer.MLNet.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
 
 namespace Hffer.MLNet.Scoring;
@@ -16,13 +19,18 @@ namespace Hffer.MLNet.Scoring;
 /// <remarks>
 /// <para>
 /// Predictions come back lazily and in input order, so memory stays at three batches at most whatever the number
-/// of images. Scores equal the <c>Transform</c> path's (same pixels, same graph; tested to 1e-5).
+/// of images. Scores equal the <c>Transform</c> path's (same pixels, same graph; tested to 1e-5), including for
+/// partly corrupt files that ML.NET's image loader decodes as far as it can.
 /// </para>
 /// <para>
 /// Use <c>Transform</c> inside ML.NET pipelines (<c>Evaluate</c>, <c>Model.Save</c>, prediction engines) and this
-/// scorer for folders or streams of images. An ONNX prior whose graph has a fixed batch of one (the ResNet18 prior)
-/// runs image by image inside each batch; the network still runs batched. Several threads may call
-/// <see cref="Score"/> at once. Dispose the scorer to release its sessions.
+/// scorer for folders or streams of images: from the trained transformer
+/// (<see cref="HfferTransformer.CreateBatchScorer"/>), or in another process from the graphs it saved
+/// (<see cref="FromOnnx"/>). An ONNX prior whose graph has a fixed batch of one (the ResNet18 prior) runs image by
+/// image inside each batch; the network still runs batched. Several threads may score at once. A file that cannot
+/// be read stops the enumeration with an exception naming it; predictions already yielded stay valid. Dispose the
+/// scorer to release its sessions; disposing waits for a batch being scored, and scoring afterwards throws
+/// <see cref="ObjectDisposedException"/>.
 /// </para>
 /// </remarks>
 public sealed class HfferBatchScorer : IDisposable
@@ -36,31 +44,26 @@ public sealed class HfferBatchScorer : IDisposable
     private readonly bool _priorTakesBatches;
     private readonly int[] _priorMapDims;
     private readonly MLContext _context = new();
+    private readonly ReaderWriterLockSlim _lifetime = new();
+    private bool _disposed;
 
-    internal HfferBatchScorer(ScoringPipeline pipeline, IReadOnlyList<string> classNames, byte[] network,
-        byte[]? prior, int? gpuDeviceId, HfferBatchScoringOptions options)
+    /// <summary>Takes ownership of the sessions.</summary>
+    private HfferBatchScorer(ScoringPipeline pipeline, IReadOnlyList<string> classNames, InferenceSession network,
+        InferenceSession? prior, int? gpuDeviceId, int batchSize)
     {
         _pipeline = pipeline;
         _names = pipeline.ExportNames;
         _classNames = classNames;
         _imageColumn = pipeline.ImageColumnName;
-        BatchSize = options.BatchSize;
+        BatchSize = batchSize;
         GpuDeviceId = gpuDeviceId;
-        _network = ScoringSessions.Open(network, gpuDeviceId, options.IntraOpThreads);
+        _network = network;
+        _prior = prior;
         _priorMapDims = [];
-        if (prior is null)
-            return;
-
-        try
+        if (prior is not null)
         {
-            _prior = ScoringSessions.Open(prior, gpuDeviceId, options.IntraOpThreads);
-            _priorTakesBatches = _prior.InputMetadata[OnnxPriorGraph.PixelsInput].Dimensions[0] != 1;
-            _priorMapDims = _prior.OutputMetadata[OnnxPriorGraph.MapOutput].Dimensions[1..];
-        }
-        catch
-        {
-            _network.Dispose();
-            throw;
+            _priorTakesBatches = prior.InputMetadata[OnnxPriorGraph.PixelsInput].Dimensions[0] != 1;
+            _priorMapDims = prior.OutputMetadata[OnnxPriorGraph.MapOutput].Dimensions[1..];
         }
     }
 
@@ -71,14 +74,113 @@ public sealed class HfferBatchScorer : IDisposable
     public int? GpuDeviceId { get; }
 
     /// <summary>
+    /// A scorer for the graphs a trained model saved with <see cref="HfferTransformer.SaveOnnx"/> (and, with an ONNX
+    /// prior, <see cref="HfferTransformer.SavePriorOnnx"/>), for applications that load a model instead of
+    /// training it: <c>Model.Load</c> returns ML.NET's own components, not an <see cref="HfferTransformer"/>.
+    /// </summary>
+    /// <param name="context">Supplies the default GPU settings and receives warnings through its log.</param>
+    /// <param name="networkPath">The network graph from <c>SaveOnnx</c>.</param>
+    /// <param name="classNames">Class names in score order (<see cref="HfferTransformer.ClassNames"/>).</param>
+    /// <param name="priorPath">The prior graph from <c>SavePriorOnnx</c>, when the model was trained with one.</param>
+    /// <param name="options">Batch size, device, threads and the image column name.</param>
+    /// <exception cref="FileNotFoundException">A graph file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A file is not a graph this package exported.</exception>
+    /// <exception cref="ArgumentException">
+    /// The class count differs from the graph's, or the prior graph is missing or not needed.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// The GPU asked for cannot be used by ONNX Runtime and falling back is off; the message names the package.
+    /// </exception>
+    public static HfferBatchScorer FromOnnx(MLContext context, string networkPath, IReadOnlyList<string> classNames,
+        string? priorPath = null, HfferBatchScoringOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentException.ThrowIfNullOrEmpty(networkPath);
+        ArgumentNullException.ThrowIfNull(classNames);
+        options ??= new HfferBatchScoringOptions();
+        options.Validate();
+        byte[] networkModel = File.ReadAllBytes(networkPath);
+        byte[]? priorModel = priorPath is null ? null : File.ReadAllBytes(priorPath);
+        var environment = (IHostEnvironment)context;
+        int? gpu = ResolveDevice(DeviceRequest.Of(options.GpuDeviceId, options.FallbackToCpu, environment,
+            nameof(HfferBatchScoringOptions)), environment);
+
+        var names = new ScoringPipeline(context.Transforms, new HfferOptions(), 1, null).ExportNames;
+        var network = SavedGraph.Open(networkModel, networkPath, gpu, options.IntraOpThreads);
+        InferenceSession? prior = null;
+        try
+        {
+            var (imageSize, scoreName, classCount, needsPrior) = SavedGraph.DescribeNetwork(network, names, networkPath);
+            if (classCount != classNames.Count)
+                throw new ArgumentException($"{networkPath} scores {classCount} classes, but {classNames.Count} " +
+                    "class names were given.", nameof(classNames));
+            if (needsPrior != (priorModel is not null))
+                throw new ArgumentException(needsPrior
+                    ? $"{networkPath} was trained with an ONNX prior; pass the graph SavePriorOnnx wrote as priorPath."
+                    : $"{networkPath} has its prior inside; it takes no prior graph.", nameof(priorPath));
+            prior = priorModel is null ? null : SavedGraph.Open(priorModel, priorPath!, gpu, options.IntraOpThreads);
+            int? priorSize = prior is null ? null : SavedGraph.PriorInputSize(prior, priorPath!);
+
+            var columns = new HfferOptions
+            {
+                ImageColumnName = options.ImageColumnName ?? new HfferOptions().ImageColumnName,
+                ScoreColumnName = scoreName,
+            };
+            var pipeline = new ScoringPipeline(context.Transforms, columns, imageSize, priorSize);
+            options.Validate(Math.Max(imageSize, priorSize ?? 0));
+            return new HfferBatchScorer(pipeline, classNames, network, prior, gpu, options.BatchSize);
+        }
+        catch
+        {
+            network.Dispose();
+            prior?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Checks the options and the device, then opens the sessions.</summary>
+    internal static HfferBatchScorer Create(ScoringPipeline pipeline, IReadOnlyList<string> classNames,
+        byte[] network, byte[]? prior, DeviceRequest device, IHostEnvironment environment,
+        HfferBatchScoringOptions options)
+    {
+        options.Validate(Math.Max(pipeline.Pixels.ImageSize, pipeline.PriorPixels?.ImageSize ?? 0));
+        int? gpu = ResolveDevice(device, environment);
+        var networkSession = ScoringSessions.Open(network, gpu, options.IntraOpThreads);
+        try
+        {
+            var priorSession = prior is null ? null : ScoringSessions.Open(prior, gpu, options.IntraOpThreads);
+            return new HfferBatchScorer(pipeline.WithImageColumn(options.ImageColumnName), classNames, networkSession,
+                priorSession, gpu, options.BatchSize);
+        }
+        catch
+        {
+            networkSession.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The CUDA device ONNX Runtime can score on, or null for the CPU, warning through the log.</summary>
+    private static int? ResolveDevice(DeviceRequest device, IHostEnvironment environment)
+    {
+        using var channel = environment.Start("Hffer");
+        return DeviceSelection.Resolve(device, needsTraining: false,
+            message => channel.Warning(MessageSensitivity.None, message)).ScoringGpuDeviceId;
+    }
+
+    /// <summary>
     /// Scores the images in <paramref name="images"/>' image column (the estimator's
     /// <see cref="HfferOptions.ImageColumnName"/>, from <c>LoadImages</c>), one prediction per row, in row order.
     /// </summary>
     /// <exception cref="ArgumentException">The data has no image column of that name, or it holds no images.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
+    /// <exception cref="InvalidDataException">While enumerating: an image could not be read (the file is named).</exception>
+    /// <exception cref="OperationCanceledException">
+    /// While enumerating: <paramref name="cancellationToken"/> was cancelled (checked before every prediction).
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The scorer was disposed.</exception>
     public IEnumerable<HfferPrediction> Score(IDataView images, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var column = images.Schema.GetColumnOrNull(_imageColumn) ?? throw new ArgumentException(
             $"The data has no image column '{_imageColumn}'.", nameof(images));
         if (column.Type is not ImageDataViewType)
@@ -88,49 +190,80 @@ public sealed class HfferBatchScorer : IDisposable
         return Batches(images, pixels, cancellationToken);
     }
 
-    /// <summary>Loads and scores image files, one prediction per path, in order.</summary>
-    /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
+    /// <summary>
+    /// Loads and scores image files, one prediction per path, in order. Filter the paths to image files
+    /// (<see cref="HfferDataCatalog.ImageExtensions"/>): any other file stops the enumeration.
+    /// </summary>
+    /// <exception cref="InvalidDataException">While enumerating: a file could not be read (the file is named).</exception>
+    /// <exception cref="ArgumentException">While enumerating: a path is null, empty or blank (its index is named).</exception>
+    /// <exception cref="OperationCanceledException">
+    /// While enumerating: <paramref name="cancellationToken"/> was cancelled (checked before every prediction).
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The scorer was disposed.</exception>
     public IEnumerable<HfferPrediction> ScoreFiles(IEnumerable<string> imagePaths,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
-        var paths = _context.Data.LoadFromEnumerable(imagePaths.Select(path => new ImagePathRow { Path = path }));
+        var paths = _context.Data.LoadFromEnumerable(imagePaths.Select((path, index) => new ImagePathRow
+        {
+            // ML.NET's image loader would score an empty path as a blank image, or fail naming nothing.
+            Path = string.IsNullOrWhiteSpace(path)
+                ? throw new ArgumentException($"Image path {index} is empty.", nameof(imagePaths))
+                : path,
+        }));
         var images = _context.Transforms.LoadImages(_imageColumn, imageFolder: null, nameof(ImagePathRow.Path))
             .Fit(paths).Transform(paths);
         return Score(images, cancellationToken);
     }
 
-    /// <summary>Releases the ONNX Runtime sessions.</summary>
+    /// <summary>Releases the ONNX Runtime sessions, after any batch being scored.</summary>
     public void Dispose()
     {
-        _network.Dispose();
-        _prior?.Dispose();
+        _lifetime.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _network.Dispose();
+            _prior?.Dispose();
+        }
+        finally
+        {
+            _lifetime.ExitWriteLock();
+        }
     }
 
     /// <summary>
     /// Decodes and extracts the next batch on a worker thread while the current one is scored, so image decoding
-    /// overlaps inference. Three batch buffers circulate: one filling, one waiting, one being scored.
+    /// overlaps inference.
     /// </summary>
     private IEnumerable<HfferPrediction> Batches(IDataView source, IDataView preprocessed,
         CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var free = new BufferPool(
+        using var free = new PixelBatchPool(
             () => new PixelBatch(_pipeline.Pixels.ImageSize, _pipeline.PriorPixels?.ImageSize, BatchSize));
         using var filled = new BlockingCollection<PixelBatch>(boundedCapacity: 1);
 
         var producer = Task.Run(() => Fill(source, preprocessed, free, filled, stop.Token), stop.Token);
         try
         {
-            foreach (var batch in filled.GetConsumingEnumerable(stop.Token))
+            foreach (var batch in filled.GetConsumingEnumerable(cancellationToken))
             {
-                var predictions = Run(batch);
+                var predictions = RunGuarded(batch);
                 free.Return(batch);
                 foreach (var prediction in predictions)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
                     yield return prediction;
+                }
             }
 
-            // The producer's own failure (an unreadable image, say) surfaces here, unwrapped.
+            // The worker stops on the caller's cancellation too; the caller's token is the one to report.
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // The worker's own failure (an unreadable image, say) surfaces here, unwrapped.
             producer.GetAwaiter().GetResult();
         }
         finally
@@ -147,7 +280,7 @@ public sealed class HfferBatchScorer : IDisposable
         }
     }
 
-    private void Fill(IDataView source, IDataView preprocessed, BufferPool free,
+    private void Fill(IDataView source, IDataView preprocessed, PixelBatchPool free,
         BlockingCollection<PixelBatch> filled, CancellationToken cancellationToken)
     {
         try
@@ -156,6 +289,10 @@ public sealed class HfferBatchScorer : IDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // A path ScoreFiles refused is the caller's error, whatever ML.NET's cursor wrapped it in.
+            if (ImageFailureDiagnosis.Innermost(e) is ArgumentException { ParamName: "imagePaths" } refused)
+                ExceptionDispatchInfo.Throw(refused);
+
             // ML.NET's decoding error names neither the row nor the file; find the file before giving up.
             throw ImageFailureDiagnosis.Explain(source, e, "scored");
         }
@@ -165,7 +302,7 @@ public sealed class HfferBatchScorer : IDisposable
         }
     }
 
-    private void FillBatches(IDataView preprocessed, BufferPool free,
+    private void FillBatches(IDataView preprocessed, PixelBatchPool free,
         BlockingCollection<PixelBatch> filled, CancellationToken cancellationToken)
     {
         var pixelsColumn = preprocessed.Schema[_pipeline.Pixels.Name];
@@ -198,6 +335,21 @@ public sealed class HfferBatchScorer : IDisposable
         }
         if (batch is not null)
             filled.Add(batch, cancellationToken);
+    }
+
+    /// <summary>Scores a batch unless the scorer is disposed; <see cref="Dispose"/> waits for it.</summary>
+    private HfferPrediction[] RunGuarded(PixelBatch batch)
+    {
+        _lifetime.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return Run(batch);
+        }
+        finally
+        {
+            _lifetime.ExitReadLock();
+        }
     }
 
     private HfferPrediction[] Run(PixelBatch batch)
@@ -240,61 +392,6 @@ public sealed class HfferBatchScorer : IDisposable
             outputs[0].GetTensorDataAsSpan<float>().CopyTo(map.AsSpan((int)(call * mapLength)));
         }
         return OrtValue.CreateTensorValueFromMemory(map, [count, .. _priorMapDims.Select(d => (long)d)]);
-    }
-
-    /// <summary>
-    /// At most three batch buffers, made only when needed (one batch of images needs one buffer); renting, which
-    /// only the filling thread does, blocks while all three are in use.
-    /// </summary>
-    private sealed class BufferPool(Func<PixelBatch> create) : IDisposable
-    {
-        private const int Capacity = 3;
-
-        private readonly BlockingCollection<PixelBatch> _returned = new();
-        private int _created;
-
-        /// <summary>An empty batch buffer.</summary>
-        public PixelBatch Rent(CancellationToken cancellationToken)
-        {
-            if (!_returned.TryTake(out var batch))
-            {
-                if (_created < Capacity)
-                {
-                    _created++;
-                    return create();
-                }
-                batch = _returned.Take(cancellationToken);
-            }
-            batch.Count = 0;
-            return batch;
-        }
-
-        public void Return(PixelBatch batch) => _returned.Add(batch);
-
-        public void Dispose() => _returned.Dispose();
-    }
-
-    /// <summary>Pixel buffers for one batch, reused from batch to batch.</summary>
-    private sealed class PixelBatch(int side, int? priorSide, int capacity)
-    {
-        public int PixelLength { get; } = 3 * side * side;
-        public int PriorPixelLength { get; } = priorSide is { } s ? 3 * s * s : 0;
-        public float[] Pixels { get; } = new float[capacity * 3 * side * side];
-        public float[]? PriorPixels { get; } = priorSide is { } s ? new float[capacity * 3 * s * s] : null;
-        public int Count { get; set; }
-
-        public void AddPixels(VBuffer<float> row) => Copy(row, Pixels, PixelLength);
-
-        public void AddPriorPixels(VBuffer<float> row) => Copy(row, PriorPixels!, PriorPixelLength);
-
-        private void Copy(VBuffer<float> row, float[] destination, int length)
-        {
-            var target = destination.AsSpan(Count * length, length);
-            if (row.IsDense)
-                row.GetValues().CopyTo(target);
-            else
-                row.DenseValues().ToArray().CopyTo(target);
-        }
     }
 
     private sealed class ImagePathRow

@@ -1,23 +1,26 @@
 namespace Hffer.MLNet.Scoring;
 
-/// <summary>Settings of <see cref="HfferTransformer.CreateBatchScorer"/>.</summary>
+/// <summary>
+/// Settings of <see cref="HfferTransformer.CreateBatchScorer"/> and <see cref="HfferBatchScorer.FromOnnx"/>.
+/// </summary>
 public sealed class HfferBatchScoringOptions
 {
     /// <summary>
-    /// Images per ONNX Runtime call. Memory held is about this many images' pixels and scores; larger batches
-    /// amortize per-call overhead (see docs/benchmarks.md for the measured effect).
+    /// Images per ONNX Runtime call. Memory held is at most three batches of pixels; larger batches amortize
+    /// per-call overhead (docs/benchmarks.md has the measured effect).
     /// </summary>
     public int BatchSize = 32;
 
     /// <summary>
     /// CUDA device to score on with ONNX Runtime's CUDA execution provider; null scores where the transformer does
-    /// (the device <c>Fit</c> resolved).
+    /// (the device <c>Fit</c> resolved), or for <see cref="HfferBatchScorer.FromOnnx"/> on the context's
+    /// <c>GpuDeviceId</c>.
     /// </summary>
     public int? GpuDeviceId;
 
     /// <summary>
     /// Whether an unusable <see cref="GpuDeviceId"/> falls back to the CPU with a warning instead of failing; null
-    /// takes the transformer's setting.
+    /// takes the transformer's setting (the context's for <see cref="HfferBatchScorer.FromOnnx"/>).
     /// </summary>
     public bool? FallbackToCpu;
 
@@ -27,14 +30,26 @@ public sealed class HfferBatchScoringOptions
     /// </summary>
     public int? IntraOpThreads;
 
-    internal void Validate()
+    /// <summary>
+    /// The image column <see cref="HfferBatchScorer.Score"/> reads; null takes the estimator's
+    /// <see cref="HfferOptions.ImageColumnName"/> (or "Image" for <see cref="HfferBatchScorer.FromOnnx"/>).
+    /// </summary>
+    public string? ImageColumnName;
+
+    /// <param name="imageSide">The largest input side, once known: bounds the batch size by .NET's array size.</param>
+    internal void Validate(int? imageSide = null)
     {
         if (BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "At least one image per batch.");
+        if (imageSide is { } side && BatchSize > PixelBatch.MaxBatchSize(side))
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize,
+                $"At most {PixelBatch.MaxBatchSize(side):N0} images of {side} pixels fit in one batch buffer.");
         if (GpuDeviceId < 0)
             throw new ArgumentOutOfRangeException(nameof(GpuDeviceId), GpuDeviceId, "A GPU index is 0 or more.");
         if (IntraOpThreads < 1)
             throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads,
                 "At least one thread, or null to let ONNX Runtime choose.");
+        if (ImageColumnName is { Length: 0 })
+            throw new ArgumentException("The image column name is empty.", nameof(ImageColumnName));
     }
 }

@@ -3,5 +3,8 @@ namespace Hffer.MLNet.Scoring;
 /// <summary>One image's prediction from <see cref="HfferBatchScorer"/>.</summary>
 /// <param name="PredictedLabel">The most probable class's name.</param>
 /// <param name="PredictedIndex">Its index in <see cref="HfferTransformer.ClassNames"/>.</param>
-/// <param name="Score">Probabilities in <see cref="HfferTransformer.ClassNames"/> order.</param>
+/// <param name="Score">
+/// Probabilities in <see cref="HfferTransformer.ClassNames"/> order; each prediction owns its array, so record
+/// equality compares it by reference (compare with <c>SequenceEqual</c>).
+/// </param>
 public sealed record HfferPrediction(string PredictedLabel, int PredictedIndex, float[] Score);

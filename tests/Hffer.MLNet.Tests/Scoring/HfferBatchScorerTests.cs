@@ -43,32 +43,107 @@ public class HfferBatchScorerTests
         using var scorer = model.LastTransformer.CreateBatchScorer(new HfferBatchScoringOptions { BatchSize = 3 });
 
         var predictions = scorer.Score(images).ToArray();
+        using var folder = new TemporaryFolder();
+        string network = Path.Combine(folder.Path, "hffer.onnx"), prior = Path.Combine(folder.Path, "prior.onnx");
+        model.LastTransformer.SaveOnnx(network);
+        model.LastTransformer.SavePriorOnnx(prior);
+        var missingPrior = Assert.Throws<ArgumentException>(() =>
+            HfferBatchScorer.FromOnnx(ml, network, model.LastTransformer.ClassNames));
+        var swapped = Assert.Throws<InvalidDataException>(() =>
+            HfferBatchScorer.FromOnnx(ml, prior, model.LastTransformer.ClassNames, network));
+        using var loaded = HfferBatchScorer.FromOnnx(ml, network, model.LastTransformer.ClassNames, prior);
 
         double worst = MaxAbsDifference(expected.SelectMany(s => s).ToArray(),
             predictions.SelectMany(p => p.Score).ToArray());
         Assert.True(worst <= 1e-5, $"max |diff| = {worst}");
         Assert.Equal(labels, predictions.Select(p => p.PredictedLabel));
+        Assert.Equal(predictions.Select(p => p.Score), loaded.Score(images).Select(p => p.Score));
+        Assert.StartsWith($"{network} was trained with an ONNX prior; pass the graph SavePriorOnnx wrote as priorPath.",
+            missingPrior.Message);
+        Assert.StartsWith($"{prior} is not a network graph saved by HfferTransformer.SaveOnnx", swapped.Message);
     }
 
     [Fact]
-    public void CancellationStopsBetweenBatchesAndAnUnreadableImageIsNamed()
+    public void CancellationStopsAtTheNextPredictionWithTheCallersTokenAndAnUnreadableImageIsNamed()
     {
         using var folder = new TemporaryFolder();
         var ml = new MLContext(1);
         using var model = Pipelines.Hffer(ml, Pipelines.QuickOptions()).Fit(Pipelines.TrainingSubset(ml, step: 20));
-        using var scorer = model.LastTransformer.CreateBatchScorer(new HfferBatchScoringOptions { BatchSize = 2 });
+        using var scorer = model.LastTransformer.CreateBatchScorer(new HfferBatchScoringOptions { BatchSize = 4 });
         string broken = Path.Combine(folder.Path, "broken face.jpg");
         File.WriteAllText(broken, "not a JPEG");
         using var cancel = new CancellationTokenSource();
+        var received = new List<HfferPrediction>();
 
-        var first = scorer.ScoreFiles(Paths(step: 30), cancel.Token).Take(3).ToArray();
-        cancel.Cancel();
-        Assert.Throws<OperationCanceledException>(() => scorer.ScoreFiles(Paths(step: 30), cancel.Token).ToArray());
+        var cancelled = Assert.Throws<OperationCanceledException>(() =>
+        {
+            foreach (var prediction in scorer.ScoreFiles(Paths(step: 15), cancel.Token))
+            {
+                received.Add(prediction);
+                cancel.Cancel();
+            }
+        });
         var error = Assert.Throws<InvalidDataException>(() =>
             scorer.ScoreFiles([.. Paths(step: 30).Take(3), broken]).ToArray());
+        var empty = Assert.Throws<ArgumentException>(() => scorer.ScoreFiles([Paths(step: 30)[0], " "]).ToArray());
 
-        Assert.Equal(3, first.Length);
+        Assert.Single(received);
+        Assert.Equal(cancel.Token, cancelled.CancellationToken);
         Assert.StartsWith($"Row 3 of the scored data: the image file '{broken}' could not be decoded", error.Message);
+        Assert.StartsWith("Image path 1 is empty.", empty.Message);
+    }
+
+    [Fact]
+    public void DisposingWhileEnumeratingOrBeforeScoringThrowsObjectDisposedAndOversizedBatchesAreRefused()
+    {
+        var ml = new MLContext(1);
+        using var model = Pipelines.Hffer(ml, Pipelines.QuickOptions()).Fit(Pipelines.TrainingSubset(ml, step: 20));
+        var scorer = model.LastTransformer.CreateBatchScorer(new HfferBatchScoringOptions { BatchSize = 2 });
+        int received = 0;
+
+        Assert.Throws<ObjectDisposedException>(() =>
+        {
+            foreach (var _ in scorer.ScoreFiles(Paths(step: 30)))
+            {
+                received++;
+                scorer.Dispose();
+            }
+        });
+        scorer.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => scorer.ScoreFiles(Paths(step: 30)));
+        var oversized = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            model.LastTransformer.CreateBatchScorer(new HfferBatchScoringOptions { BatchSize = int.MaxValue }));
+
+        Assert.Equal(2, received);
+        Assert.StartsWith("At most 57,065 images of 112 pixels fit in one batch buffer.", oversized.Message);
+    }
+
+    [Fact]
+    public void SavedGraphsScoreInAScorerOfTheirOwnAndMismatchedFilesAreNamed()
+    {
+        using var folder = new TemporaryFolder();
+        var ml = new MLContext(1);
+        using var model = Pipelines.Hffer(ml, Pipelines.QuickOptions()).Fit(Pipelines.TrainingSubset(ml, step: 20));
+        var transformer = model.LastTransformer;
+        string onnx = Path.Combine(folder.Path, "hffer.onnx"), text = Path.Combine(folder.Path, "notes.onnx");
+        transformer.SaveOnnx(onnx);
+        File.WriteAllText(text, "not a model");
+        using var trained = transformer.CreateBatchScorer(new HfferBatchScoringOptions { BatchSize = 3 });
+
+        using var loaded = HfferBatchScorer.FromOnnx(new MLContext(), onnx, transformer.ClassNames,
+            options: new HfferBatchScoringOptions { BatchSize = 3 });
+        var wrongCount = Assert.Throws<ArgumentException>(() =>
+            HfferBatchScorer.FromOnnx(new MLContext(), onnx, transformer.ClassNames.Take(6).ToArray()));
+        var needlessPrior = Assert.Throws<ArgumentException>(() =>
+            HfferBatchScorer.FromOnnx(new MLContext(), onnx, transformer.ClassNames, priorPath: onnx));
+        var notAModel = Assert.Throws<InvalidDataException>(() =>
+            HfferBatchScorer.FromOnnx(new MLContext(), text, transformer.ClassNames));
+
+        Assert.Equal(trained.ScoreFiles(Paths(step: 30)), loaded.ScoreFiles(Paths(step: 30)),
+            (a, b) => a.PredictedLabel == b.PredictedLabel && a.Score.SequenceEqual(b.Score));
+        Assert.StartsWith($"{onnx} scores 7 classes, but 6 class names were given.", wrongCount.Message);
+        Assert.StartsWith($"{onnx} has its prior inside; it takes no prior graph.", needlessPrior.Message);
+        Assert.StartsWith($"{text} is not an ONNX model ONNX Runtime can load", notAModel.Message);
     }
 
     [Fact]
