@@ -23,6 +23,7 @@ using Hffer.MLNet;
 using Hffer.MLNet.Data;
 using Hffer.MLNet.Priors;
 using Hffer.MLNet.Quickstart;
+using Hffer.MLNet.Visualization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -125,6 +126,8 @@ if (stop.IsCancellationRequested)
         : "Run the same command again to continue from the last finished epoch."));
 var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
 Report.Print(metrics, hffer.ClassNames);
+var samples = HfferDataCatalog.ReadImageFolder(Path.Combine(settings.Dataset, "test"))
+    .GroupBy(r => r.Label).Select(g => g.First()).ToArray();
 
 Directory.CreateDirectory(settings.Output);
 string zipPath = Path.Combine(settings.Output, "hffer-model.zip");
@@ -139,11 +142,13 @@ if (!hffer.PriorOnnxModel.IsEmpty)
     Console.WriteLine($"Saved the prior graph {priorPath}: the network's input HfferPriorMap is its output.");
 }
 
+// The confusion matrix, training curves and one attention picture per class, gathered in report.md.
+var report = HfferReport.Write(Path.Combine(settings.Output, "report"), hffer, metrics, samples);
+Console.WriteLine($"Wrote {report.MarkdownPath} with {2 + report.AttentionPictures.Count} pictures.");
+
 // A fresh context, as another process would have: the zip holds the whole chain and the ONNX graph.
 var scoringContext = new MLContext();
 var loaded = scoringContext.Model.Load(zipPath, out _);
-var samples = HfferDataCatalog.ReadImageFolder(Path.Combine(settings.Dataset, "test"))
-    .GroupBy(r => r.Label).Select(g => g.First()).ToArray();
 Report.PrintPredictions(scoringContext, loaded, samples, hffer.ClassNames);
 hffer.Dispose();
 return stop.IsCancellationRequested ? 130 : 0;

@@ -1,4 +1,5 @@
 using Hffer.MLNet.Data;
+using Hffer.MLNet.Visualization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -10,23 +11,15 @@ internal static class Report
     public static void Print(MulticlassClassificationMetrics metrics, IReadOnlyList<string> classNames)
     {
         var confusion = metrics.ConfusionMatrix;
-        int classes = confusion.NumberOfClasses;
-        double macroF1 = 0;
+        var counts = confusion.Counts.Select(row => (IReadOnlyList<long>)row.Select(c => (long)c).ToArray()).ToArray();
+        var classes = HfferClassMetrics.FromCounts(counts, classNames);
         Console.WriteLine();
-        Console.WriteLine($"Test accuracy: {metrics.MicroAccuracy:P2} (chance: {1.0 / classes:P2})");
+        Console.WriteLine($"Test accuracy: {metrics.MicroAccuracy:P2} (chance: {1.0 / classes.Count:P2})");
         Console.WriteLine($"{"class",-10} {"recall",7} {"precision",9} {"F1",6}");
-        for (int c = 0; c < classes; c++)
-        {
-            double truePositives = confusion.Counts[c][c];
-            double actual = confusion.Counts[c].Sum();
-            double predicted = Enumerable.Range(0, classes).Sum(r => confusion.Counts[r][c]);
-            double recall = actual == 0 ? 0 : truePositives / actual;
-            double precision = predicted == 0 ? 0 : truePositives / predicted;
-            double f1 = recall + precision == 0 ? 0 : 2 * recall * precision / (recall + precision);
-            macroF1 += f1 / classes;
-            Console.WriteLine($"{classNames[c],-10} {recall,7:P1} {precision,9:P1} {f1,6:F3}");
-        }
-        Console.WriteLine($"Macro-F1: {macroF1:F4}   macro accuracy (mean recall): {metrics.MacroAccuracy:P2}");
+        foreach (var c in classes)
+            Console.WriteLine($"{c.Name,-10} {c.Recall,7:P1} {c.Precision,9:P1} {c.F1,6:F3}");
+        Console.WriteLine($"Macro-F1: {classes.Average(c => c.F1):F4}   macro accuracy (mean recall): " +
+            $"{metrics.MacroAccuracy:P2}");
         Console.WriteLine();
         Console.WriteLine("Confusion matrix (rows: true class, columns: predicted), classes in this order:");
         Console.WriteLine("  " + string.Join(", ", classNames.Select((n, i) => $"{i}={n}")));

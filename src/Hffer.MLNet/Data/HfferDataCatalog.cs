@@ -53,6 +53,24 @@ public static class HfferDataCatalog
         return catalog.LoadFromEnumerable(new Fer2013CsvReader(csvPath, usage));
     }
 
+    /// <summary>
+    /// A one-column view (<c>Label</c>) of class names in the given order, for
+    /// <c>MapValueToKey("Label", keyData: ...)</c>: it fixes which classes exist and their order in <c>Score</c>,
+    /// whatever classes a particular training or test set happens to hold.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is empty or repeated.</exception>
+    public static IDataView LoadClassNames(this DataOperationsCatalog catalog, IEnumerable<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(classNames);
+        var names = classNames.ToArray();
+        if (names.Length == 0 || names.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException("Class names must not be empty.", nameof(classNames));
+        if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw new ArgumentException($"The class name '{repeated.Key}' appears more than once.", nameof(classNames));
+        return catalog.LoadFromEnumerable(names.Select(name => new ClassNameRow { Label = name }));
+    }
+
     /// <summary>The rows <see cref="LoadImageFolder"/> produces, as a list.</summary>
     public static IReadOnlyList<ImageFolderRow> ReadImageFolder(string folder)
     {

@@ -25,6 +25,16 @@ internal sealed class CrossAttention : Module<Tensor, Tensor, Tensor>
 
     public int Heads { get; }
 
+    /// <summary>
+    /// When set, each forward also computes its attention weights [B, heads, N, source N] the long way and keeps them
+    /// in <see cref="ObservedWeights"/> (outside any dispose scope; the caller disposes them). The fast path never
+    /// forms them, so this is how the exported graph's named weights are checked against TorchSharp.
+    /// </summary>
+    internal bool ObserveWeights { get; set; }
+
+    /// <summary>The weights of the last forward while <see cref="ObserveWeights"/> was set.</summary>
+    internal Tensor? ObservedWeights { get; private set; }
+
     /// <summary>Both inputs are [B, N, dim] and already layer-normalized.</summary>
     public override Tensor forward(Tensor queryTokens, Tensor sourceTokens)
     {
@@ -35,6 +45,12 @@ internal sealed class CrossAttention : Module<Tensor, Tensor, Tensor>
         var queries = q.call(queryTokens).reshape(batch, count, Heads, headDim).transpose(1, 2);
         var keysValues = kv.call(sourceTokens).reshape(batch, sourceCount, 2, Heads, headDim).permute(2, 0, 3, 1, 4);
         var attended = Attention.Scaled(queries, keysValues[0], keysValues[1]);
+        if (ObserveWeights)
+        {
+            ObservedWeights?.Dispose();
+            var logits = queries.matmul(keysValues[0].transpose(-2, -1)) / Math.Sqrt(headDim);
+            ObservedWeights = logits.softmax(-1).detach().DetachFromDisposeScope();
+        }
 
         return proj.call(attended.transpose(1, 2).reshape(batch, count, dim)).MoveToOuterDisposeScope();
     }

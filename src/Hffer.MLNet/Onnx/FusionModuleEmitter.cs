@@ -42,7 +42,7 @@ internal static class FusionModuleEmitter
         string keysValues = graph.Transpose(graph.Reshape(graph.Linear(source, attention.kv, $"{prefix}.kv"),
             0, 0, 2, heads, headDim), 2, 0, 3, 1, 4);
         string merged = AttentionEmitter.Emit(graph, queries, graph.Gather(keysValues, 0, 0),
-            graph.Gather(keysValues, 1, 0), headDim);
+            graph.Gather(keysValues, 1, 0), headDim, AttentionOutputs.ProbabilitiesOf(prefix));
         return graph.Linear(merged, attention.proj, $"{prefix}.proj");
     }
 }

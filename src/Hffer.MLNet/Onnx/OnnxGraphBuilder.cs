@@ -130,6 +130,12 @@ internal sealed class OnnxGraphBuilder
         return result;
     }
 
+    /// <summary>
+    /// Gives <paramref name="value"/> the stable name <paramref name="name"/> through an Identity node, so a caller
+    /// can later expose it as an output; ONNX Runtime removes the node when nothing reads the name.
+    /// </summary>
+    public string Named(string value, string name) => Node("Identity", [value], [], output: Claim(name));
+
     public string[] NodeWithOutputs(string opType, string[] inputs, int outputCount, OnnxAttribute[] attributes)
     {
         string[] results = Enumerable.Range(0, outputCount).Select(_ => Fresh(opType)).ToArray();

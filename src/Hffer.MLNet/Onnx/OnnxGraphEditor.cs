@@ -15,31 +15,47 @@ internal static class OnnxGraphEditor
     /// </summary>
     /// <exception cref="ArgumentException">No node of the graph produces <paramref name="valueName"/>.</exception>
     /// <exception cref="InvalidDataException"><paramref name="model"/> is not a well-formed ONNX model.</exception>
-    public static byte[] ExposeOutput(byte[] model, string valueName, IReadOnlyList<object> dims)
+    public static byte[] ExposeOutput(byte[] model, string valueName, IReadOnlyList<object> dims) =>
+        ExposeOutputs(model, [(valueName, dims)]);
+
+    /// <summary>Makes several intermediate float values outputs of the graph in one edit.</summary>
+    /// <exception cref="ArgumentException">No node of the graph produces one of the values.</exception>
+    /// <exception cref="InvalidDataException"><paramref name="model"/> is not a well-formed ONNX model.</exception>
+    public static byte[] ExposeOutputs(byte[] model, IReadOnlyList<(string Name, IReadOnlyList<object> Dims)> values)
     {
         var graph = OnnxModelReader.Read(model);
-        if (graph.Outputs.Contains(valueName))
-            return [.. model];
-        if (graph.Producer(valueName) is null)
-            throw new ArgumentException(
-                $"No node of the graph produces '{valueName}'; its outputs are {string.Join(", ", graph.Outputs)}.",
-                nameof(valueName));
+        var outputs = new List<OnnxValueInfo>();
+        foreach (var (name, dims) in values)
+        {
+            if (graph.Outputs.Contains(name))
+                continue;
+            if (graph.Producer(name) is null)
+                throw new ArgumentException(
+                    $"No node of the graph produces '{name}'; its outputs are {string.Join(", ", graph.Outputs)}.",
+                    nameof(values));
+            outputs.Add(new OnnxValueInfo { Name = name, ElementType = OnnxDataType.Float, Dims = dims });
+        }
 
-        var output = new OnnxValueInfo { Name = valueName, ElementType = OnnxDataType.Float, Dims = dims };
-        int outputSize = output.ComputeSize();
-        int graphSize = CodedOutputStream.ComputeTagSize(12) + CodedOutputStream.ComputeLengthSize(outputSize)
-            + outputSize;
-
+        int graphSize = outputs.Sum(output =>
+        {
+            int size = output.ComputeSize();
+            return CodedOutputStream.ComputeTagSize(12) + CodedOutputStream.ComputeLengthSize(size) + size;
+        });
         using var buffer = new MemoryStream(model.Length + graphSize + 16);
         buffer.Write(model);
+        if (outputs.Count == 0)
+            return buffer.ToArray();
         using (var writer = new CodedOutputStream(buffer, leaveOpen: true))
         {
-            // ModelProto.graph (7) { GraphProto.output (12) { ValueInfoProto } }
+            // ModelProto.graph (7) { GraphProto.output (12) { ValueInfoProto } ... }
             writer.WriteTag(7, WireFormat.WireType.LengthDelimited);
             writer.WriteLength(graphSize);
-            writer.WriteTag(12, WireFormat.WireType.LengthDelimited);
-            writer.WriteLength(outputSize);
-            output.WriteTo(writer);
+            foreach (var output in outputs)
+            {
+                writer.WriteTag(12, WireFormat.WireType.LengthDelimited);
+                writer.WriteLength(output.ComputeSize());
+                output.WriteTo(writer);
+            }
         }
         return buffer.ToArray();
     }

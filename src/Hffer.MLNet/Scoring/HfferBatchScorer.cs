@@ -19,7 +19,8 @@ namespace Hffer.MLNet.Scoring;
 /// <remarks>
 /// <para>
 /// Predictions come back lazily and in input order, so a call holds three batches of pixels at most whatever the
-/// number of images; the scorer keeps finished calls' buffers for the next calls until it is disposed. Scores equal the <c>Transform</c> path's (same pixels, same graph; tested to 1e-5), including for
+/// number of images; the scorer keeps finished calls' buffers for the next calls until it is disposed. Scores equal
+/// the <c>Transform</c> path's (same pixels, same graph; tested to 1e-5), including for
 /// partly corrupt files that ML.NET's image loader decodes as far as it can.
 /// </para>
 /// <para>
@@ -43,6 +44,7 @@ public sealed class HfferBatchScorer : IDisposable
     private readonly InferenceSession? _prior;
     private readonly bool _priorTakesBatches;
     private readonly int[] _priorMapDims;
+    private readonly (string Ir50, string FrozenBranch)? _attention;
     private readonly MLContext _context = new();
     private readonly ConcurrentBag<PixelBatch> _spareBatches = [];
     private readonly ReaderWriterLockSlim _lifetime = new();
@@ -50,7 +52,7 @@ public sealed class HfferBatchScorer : IDisposable
 
     /// <summary>Takes ownership of the sessions.</summary>
     private HfferBatchScorer(ScoringPipeline pipeline, IReadOnlyList<string> classNames, InferenceSession network,
-        InferenceSession? prior, int? gpuDeviceId, int batchSize)
+        InferenceSession? prior, int? gpuDeviceId, int batchSize, (string, string)? attention)
     {
         _pipeline = pipeline;
         _names = pipeline.ExportNames;
@@ -60,6 +62,7 @@ public sealed class HfferBatchScorer : IDisposable
         GpuDeviceId = gpuDeviceId;
         _network = network;
         _prior = prior;
+        _attention = attention;
         _priorMapDims = [];
         if (prior is not null)
         {
@@ -100,7 +103,7 @@ public sealed class HfferBatchScorer : IDisposable
         ArgumentNullException.ThrowIfNull(classNames);
         options ??= new HfferBatchScoringOptions();
         options.Validate();
-        byte[] networkModel = File.ReadAllBytes(networkPath);
+        var (networkModel, attention) = WithAttention(File.ReadAllBytes(networkPath), networkPath, options);
         byte[]? priorModel = priorPath is null ? null : File.ReadAllBytes(priorPath);
         var environment = (IHostEnvironment)context;
         int? gpu = ResolveDevice(DeviceRequest.Of(options.GpuDeviceId, options.FallbackToCpu, environment,
@@ -129,7 +132,7 @@ public sealed class HfferBatchScorer : IDisposable
             };
             var pipeline = new ScoringPipeline(context.Transforms, columns, imageSize, priorSize);
             options.Validate(Math.Max(imageSize, priorSize ?? 0));
-            return new HfferBatchScorer(pipeline, classNames, network, prior, gpu, options.BatchSize);
+            return new HfferBatchScorer(pipeline, classNames, network, prior, gpu, options.BatchSize, attention);
         }
         catch
         {
@@ -146,18 +149,29 @@ public sealed class HfferBatchScorer : IDisposable
     {
         options.Validate(Math.Max(pipeline.Pixels.ImageSize, pipeline.PriorPixels?.ImageSize ?? 0));
         int? gpu = ResolveDevice(device, environment);
-        var networkSession = ScoringSessions.Open(network, gpu, options.IntraOpThreads);
+        var (networkModel, attention) = WithAttention(network, "The trained network's graph", options);
+        var networkSession = ScoringSessions.Open(networkModel, gpu, options.IntraOpThreads);
         try
         {
             var priorSession = prior is null ? null : ScoringSessions.Open(prior, gpu, options.IntraOpThreads);
             return new HfferBatchScorer(pipeline.WithImageColumn(options.ImageColumnName), classNames, networkSession,
-                priorSession, gpu, options.BatchSize);
+                priorSession, gpu, options.BatchSize, attention);
         }
         catch
         {
             networkSession.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The network graph with its attention weights as outputs, when the options ask for them.</summary>
+    private static (byte[] Model, (string, string)? Attention) WithAttention(byte[] model, string source,
+        HfferBatchScoringOptions options)
+    {
+        if (!options.IncludeAttentionMaps)
+            return (model, null);
+        var (exposed, ir50, frozenBranch) = AttentionOutputs.Expose(model, source);
+        return (exposed, (ir50, frozenBranch));
     }
 
     /// <summary>The CUDA device ONNX Runtime can score on, or null for the CPU, warning through the log.</summary>
@@ -363,18 +377,35 @@ public sealed class HfferBatchScorer : IDisposable
         string[] inputNames = map is null ? [_names.Pixels] : [_names.Pixels, _names.PriorMap!];
         OrtValue[] inputs = map is null ? [pixels] : [pixels, map];
 
+        string[] outputNames = _attention is var (ir50, frozenBranch)
+            ? [_names.Probabilities, _names.PredictedIndex, ir50, frozenBranch]
+            : [_names.Probabilities, _names.PredictedIndex];
         using var run = new RunOptions();
-        using var outputs = _network.Run(run, inputNames, inputs, [_names.Probabilities, _names.PredictedIndex]);
+        using var outputs = _network.Run(run, inputNames, inputs, outputNames);
         var scores = outputs[0].GetTensorDataAsSpan<float>();
         var indices = outputs[1].GetTensorDataAsSpan<long>();
+        (int Grid, float[][] Maps)? irMaps = _attention is null ? null : AttentionMaps(outputs[2], count);
+        (int Grid, float[][] Maps)? frozenMaps = _attention is null ? null : AttentionMaps(outputs[3], count);
         int classes = _classNames.Count;
         var predictions = new HfferPrediction[count];
         for (int i = 0; i < count; i++)
         {
             int index = (int)indices[i];
-            predictions[i] = new(_classNames[index], index, scores.Slice(i * classes, classes).ToArray());
+            predictions[i] = new(_classNames[index], index, scores.Slice(i * classes, classes).ToArray())
+            {
+                AttentionMaps = irMaps is null ? null : new HfferAttentionMaps(irMaps.Value.Grid,
+                    irMaps.Value.Maps[i], frozenMaps!.Value.Maps[i]),
+            };
         }
         return predictions;
+    }
+
+    private static (int Grid, float[][] Maps) AttentionMaps(OrtValue weights, int count)
+    {
+        long[] shape = weights.GetTensorTypeAndShape().Shape;
+        int heads = (int)shape[1], queries = (int)shape[2], keys = (int)shape[3];
+        return ((int)Math.Round(Math.Sqrt(keys)),
+            HfferAttentionMaps.Average(weights.GetTensorDataAsSpan<float>(), count, heads, queries, keys));
     }
 
     /// <summary>The prior's feature maps for the batch, in one call or one per image when its graph takes one.</summary>

@@ -36,6 +36,13 @@ public sealed class HfferBatchScoringOptions
     /// </summary>
     public string? ImageColumnName;
 
+    /// <summary>
+    /// Whether each prediction carries <see cref="HfferPrediction.AttentionMaps"/>, the deepest fusion module's
+    /// attention over the IR50 and frozen-branch token grids (for pictures such as
+    /// <see cref="Visualization.AttentionPicture"/>). Costs two more outputs per call; scores are unchanged.
+    /// </summary>
+    public bool IncludeAttentionMaps;
+
     /// <param name="imageSide">The largest input side, once known: bounds the batch size by .NET's array size.</param>
     internal void Validate(int? imageSide = null)
     {

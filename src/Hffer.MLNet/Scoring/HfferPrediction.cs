@@ -7,4 +7,11 @@ namespace Hffer.MLNet.Scoring;
 /// Probabilities in <see cref="HfferTransformer.ClassNames"/> order; each prediction owns its array, so record
 /// equality compares it by reference (compare with <c>SequenceEqual</c>).
 /// </param>
-public sealed record HfferPrediction(string PredictedLabel, int PredictedIndex, float[] Score);
+public sealed record HfferPrediction(string PredictedLabel, int PredictedIndex, float[] Score)
+{
+    /// <summary>
+    /// Where the fusion looked in each branch; null unless <see cref="HfferBatchScoringOptions.IncludeAttentionMaps"/>
+    /// was set.
+    /// </summary>
+    public HfferAttentionMaps? AttentionMaps { get; init; }
+}
