@@ -79,12 +79,13 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             DescribePrior(prior, architecture, Info, message => channel.Warning(MessageSensitivity.None, message));
         var pipeline = new ScoringPipeline(ScoringCatalog(devices), _options, architecture.InputSize,
             prior?.InputSize, devices.ScoringGpuDeviceId);
-        var images = ReadImages(input, pipeline, classNames.Count);
+        void Warn(string message) => channel.Warning(MessageSensitivity.None, message);
+        var images = ReadImages(input, pipeline, classNames.Count, "training", Warn);
         ImageSet? validation = null;
         if (_options.ValidationSet is { } validationData)
         {
             CheckInputSchema(validationData.Schema);
-            validation = ReadImages(validationData, pipeline, classNames.Count);
+            validation = ReadImages(validationData, pipeline, classNames.Count, "validation", Warn);
         }
         else if (_options.ValidationFraction > 0 && images.Count > 1)
         {
@@ -146,9 +147,11 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             : _catalog;
 
     /// <summary>Resizes and extracts the pixels of <paramref name="data"/> as the scorer will, and reads them.</summary>
-    private ImageSet ReadImages(IDataView data, ScoringPipeline pipeline, int classCount) =>
+    private ImageSet ReadImages(IDataView data, ScoringPipeline pipeline, int classCount, string purpose,
+        Action<string> warn) =>
         ImageSetReader.Read(data, pipeline.Preprocessing().Fit(data).Transform(data), pipeline.Pixels,
-            pipeline.PriorPixels, _options.LabelColumnName, classCount, _options.CancellationToken);
+            pipeline.PriorPixels, _options.LabelColumnName, classCount, _options.CancellationToken, purpose,
+            _options.SkipUnreadableImages ? warn : null);
 
     private TrainingSettings CreateSettings(HfferArchitecture architecture, int classCount, TorchSharp.torch.Device device)
         => new()

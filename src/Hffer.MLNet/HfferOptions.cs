@@ -122,6 +122,14 @@ public sealed class HfferOptions
     public bool StrictWeightLoading = true;
 
     /// <summary>
+    /// Whether training and validation images that cannot be read (corrupt, truncated beyond repair, not an image,
+    /// empty, missing) are left out instead of failing <c>Fit</c>. Left-out images are counted and named in one
+    /// warning through <c>MLContext.Log</c>; if none is left, <c>Fit</c> fails. Off by default, so a broken dataset is
+    /// noticed; a missing label always fails.
+    /// </summary>
+    public bool SkipUnreadableImages;
+
+    /// <summary>
     /// Images scored after every epoch (same columns as the training data); the weights of the epoch with the best
     /// validation accuracy are the ones kept. Overrides <see cref="ValidationFraction"/>.
     /// </summary>

@@ -29,6 +29,10 @@ internal static class ImageFailureDiagnosis
             {
                 getter(ref value);
                 string path = value.ToString();
+                if (path.Length > 0 && !File.Exists(path)
+                    && HfferDataCatalog.ImageExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase))
+                    return new InvalidDataException(
+                        $"Row {row} of the {purpose} data: the image file '{path}' does not exist.", failure);
                 if (path.Length == 0 || !File.Exists(path))
                     continue;
                 try
@@ -46,6 +50,35 @@ internal static class ImageFailureDiagnosis
         }
 
         return new InvalidDataException($"The {purpose} images could not be read: {Innermost(failure).Message}", failure);
+    }
+
+    /// <summary>
+    /// The first text value of each row in <paramref name="rows"/> (row numbers of <paramref name="source"/>) that
+    /// looks like a file path (image columns are not read, so nothing is decoded).
+    /// </summary>
+    public static IReadOnlyDictionary<long, string> PathsOfRows(IDataView source, IReadOnlySet<long> rows)
+    {
+        var paths = new Dictionary<long, string>();
+        var textColumns = source.Schema.Where(c => c.Type is TextDataViewType).ToArray();
+        using var cursor = source.GetRowCursor(textColumns);
+        var getters = textColumns.Select(c => cursor.GetGetter<ReadOnlyMemory<char>>(c)).ToArray();
+        ReadOnlyMemory<char> value = default;
+        for (long row = 0; paths.Count < rows.Count && cursor.MoveNext(); row++)
+        {
+            if (!rows.Contains(row))
+                continue;
+            foreach (var getter in getters)
+            {
+                getter(ref value);
+                string text = value.ToString();
+                if (text.IndexOfAny(['/', '\\']) >= 0 || File.Exists(text))
+                {
+                    paths[row] = text;
+                    break;
+                }
+            }
+        }
+        return paths;
     }
 
     /// <summary>The exception at the bottom of <paramref name="exception"/>'s inner-exception chain.</summary>

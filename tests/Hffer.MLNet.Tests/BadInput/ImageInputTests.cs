@@ -1,0 +1,185 @@
+using Hffer.MLNet.Data;
+using Hffer.MLNet.Scoring;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using SkiaSharp;
+using static Hffer.MLNet.Tests.FloatComparison;
+
+namespace Hffer.MLNet.Tests.BadInput;
+
+/// <summary>A model trained once for the image-input cases.</summary>
+public sealed class SmallTrainedModel : IDisposable
+{
+    public SmallTrainedModel()
+    {
+        var ml = new MLContext(1);
+        Model = Pipelines.Hffer(ml, Pipelines.QuickOptions()).Fit(Pipelines.TrainingSubset(ml, step: 20));
+    }
+
+    public TransformerChain<HfferTransformer> Model { get; }
+
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>
+/// Every kind of image file users have, generated here: which ones score like the same face in plain RGB, and which
+/// ones fail (or are left out when asked) with the file named.
+/// </summary>
+[Collection("Torch")]
+public class ImageInputTests : IClassFixture<SmallTrainedModel>
+{
+    private readonly SmallTrainedModel _trained;
+
+    public ImageInputTests(SmallTrainedModel trained) => _trained = trained;
+
+    [Fact]
+    public void GreyPaletteSixteenBitAndAlphaLayoutsScoreLikeTheSameFaceInRgb()
+    {
+        using var folder = new TemporaryFolder();
+        var (width, height, grey) = GreyFace();
+        string Write(string name, byte[] bytes)
+        {
+            string path = Path.Combine(folder.Path, name);
+            File.WriteAllBytes(path, bytes);
+            return path;
+        }
+        byte[] Row(int y, Func<byte, byte[]> pixel) => Enumerable.Range(0, width)
+            .SelectMany(x => pixel(grey[y * width + x])).ToArray();
+        byte[] greyPalette = Enumerable.Range(0, 256).SelectMany(v => new[] { (byte)v, (byte)v, (byte)v }).ToArray();
+
+        string reference = Write("rgb.png", PngEncoder.Encode(width, height, PngEncoder.Rgb, 8, y => Row(y, v => [v, v, v])));
+        string[] variants =
+        [
+            Write("grey.png", PngEncoder.Encode(width, height, PngEncoder.Grey, 8, y => Row(y, v => [v]))),
+            Write("grey16.png", PngEncoder.Encode(width, height, PngEncoder.Grey, 16, y => Row(y, v => [v, v]))),
+            Write("palette.png", PngEncoder.Encode(width, height, PngEncoder.Palette, 8, y => Row(y, v => [v]),
+                greyPalette)),
+            Write("grey-alpha.png", PngEncoder.Encode(width, height, PngEncoder.GreyAlpha, 8, y => Row(y, v => [v, 255]))),
+            Write("rgba.png", PngEncoder.Encode(width, height, PngEncoder.Rgba, 8, y => Row(y, v => [v, v, v, 255]))),
+            Write("rgb16.png", PngEncoder.Encode(width, height, PngEncoder.Rgb, 16, y => Row(y, v => [v, v, v, v, v, v]))),
+            Write("a face with spaces, é and 表情.png", File.ReadAllBytes(reference)),
+        ];
+        using var scorer = _trained.Model.LastTransformer.CreateBatchScorer();
+
+        var expected = scorer.ScoreFiles([reference]).Single().Score;
+        var scores = scorer.ScoreFiles(variants).Select(p => p.Score).ToArray();
+
+        Assert.All(scores.Zip(variants), pair =>
+            Assert.True(MaxAbsDifference(expected, pair.First) <= 1e-5, $"{Path.GetFileName(pair.Second)} differs"));
+    }
+
+    [Fact]
+    public void OnePixelAndTenThousandPixelImagesAreResizedLikeAnyOther()
+    {
+        using var folder = new TemporaryFolder();
+        string tiny = Path.Combine(folder.Path, "1x1.png"), huge = Path.Combine(folder.Path, "10000x10000.png");
+        File.WriteAllBytes(tiny, PngEncoder.Encode(1, 1, PngEncoder.Grey, 8, _ => [128]));
+        var row = Enumerable.Repeat((byte)128, 10_000).ToArray();
+        File.WriteAllBytes(huge, PngEncoder.Encode(10_000, 10_000, PngEncoder.Grey, 8, _ => row));
+        using var scorer = _trained.Model.LastTransformer.CreateBatchScorer();
+
+        var predictions = scorer.ScoreFiles([tiny, huge]).ToArray();
+
+        // Both are a uniform grey 128 once resized, so they must score the same.
+        Assert.True(MaxAbsDifference(predictions[0].Score, predictions[1].Score) <= 1e-4);
+        Assert.Equal(1.0, predictions[1].Score.Sum(), 4);
+    }
+
+    [Fact]
+    public void UnreadableFilesFailWithTheFileNamedOrAreLeftOutAndCountedWhenAsked()
+    {
+        using var folder = new TemporaryFolder();
+        var faces = HfferDataCatalog.ReadImageFolder(TestData.Train).Where((_, i) => i % 20 == 0).ToList();
+        byte[] goodPng = File.ReadAllBytes(PngOf(faces[0].ImagePath, folder.Path));
+        var broken = new Dictionary<string, byte[]?>
+        {
+            ["not-an-image.jpg"] = "this is a text file"u8.ToArray(),
+            ["empty.png"] = [],
+            ["header-only.png"] = goodPng[..33],
+            ["missing.jpg"] = null,
+        };
+        foreach (var (name, bytes) in broken)
+        {
+            string path = Path.Combine(folder.Path, name);
+            if (bytes is not null)
+                File.WriteAllBytes(path, bytes);
+            faces.Insert(faces.Count / 2, new ImageFolderRow { ImagePath = path, Label = "happy" });
+        }
+        var warnings = new List<string>();  // the Hffer channel's warnings and information
+        var ml = new MLContext(1);
+        ml.Log += (_, e) =>
+        {
+            if (e.Source == "Hffer" && e.Kind != Microsoft.ML.Runtime.ChannelMessageKind.Trace)
+                lock (warnings)
+                    warnings.Add(e.RawMessage);
+        };
+        var data = ml.Data.LoadFromEnumerable(faces);
+        var skipping = Pipelines.QuickOptions();
+        skipping.SkipUnreadableImages = true;
+
+        var failure = Assert.Throws<InvalidDataException>(() => Pipelines.Hffer(ml, Pipelines.QuickOptions()).Fit(data));
+        using var model = Pipelines.Hffer(ml, skipping).Fit(data);
+        using var scorer = model.LastTransformer.CreateBatchScorer();
+        var scoring = Assert.Throws<InvalidDataException>(() =>
+            scorer.ScoreFiles([faces[0].ImagePath, Path.Combine(folder.Path, "not-an-image.jpg")]).ToArray());
+
+        var firstBroken = faces.Select((f, row) => (f.ImagePath, row)).First(f => broken.ContainsKey(Path.GetFileName(f.ImagePath)));
+        Assert.StartsWith($"Row {firstBroken.row} of the training data: the image file '{firstBroken.ImagePath}' ",
+            failure.Message);
+        string left = Assert.Single(warnings, w => w.StartsWith("Left out", StringComparison.Ordinal));
+        Assert.StartsWith($"Left out 4 of {faces.Count} training images that could not be read: ", left);
+        Assert.All(broken.Keys, name => Assert.Contains(Path.Combine(folder.Path, name), left));
+        Assert.Contains(warnings, w => w.Contains($") on {faces.Count - 4} images, 7 classes", StringComparison.Ordinal));
+        Assert.Contains(Path.Combine(folder.Path, "not-an-image.jpg"), scoring.Message);
+    }
+
+    [Fact]
+    public void TrainingOnlyUnreadableImagesFailsEvenWhenSkipping()
+    {
+        using var folder = new TemporaryFolder();
+        string path = Path.Combine(folder.Path, "broken.jpg");
+        File.WriteAllText(path, "not an image");
+        var ml = new MLContext(1);
+        var options = Pipelines.QuickOptions();
+        options.SkipUnreadableImages = true;
+
+        var error = Assert.Throws<InvalidDataException>(() => Pipelines.Hffer(ml, options)
+            .Fit(ml.Data.LoadFromEnumerable([new ImageFolderRow { ImagePath = path, Label = "sad" }])));
+
+        Assert.StartsWith($"None of the 1 training images could be read: {path} (row 0: ", error.Message);
+    }
+
+    [Fact]
+    public void AMissingFileIsNamedAsMissing()
+    {
+        using var folder = new TemporaryFolder();
+        string missing = Path.Combine(folder.Path, "no such face.jpg");
+        var face = HfferDataCatalog.ReadImageFolder(TestData.Train)[0];
+        var ml = new MLContext(1);
+
+        var error = Assert.Throws<InvalidDataException>(() => Pipelines.Hffer(ml, Pipelines.QuickOptions())
+            .Fit(ml.Data.LoadFromEnumerable([face, new ImageFolderRow { ImagePath = missing, Label = "sad" }])));
+
+        Assert.Equal($"Row 1 of the training data: the image file '{missing}' does not exist.", error.Message);
+    }
+
+    /// <summary>A real face from the bundled set, as grey values.</summary>
+    private static (int Width, int Height, byte[] Grey) GreyFace()
+    {
+        using var bitmap = SKBitmap.Decode(HfferDataCatalog.ReadImageFolder(TestData.Test)[5].ImagePath);
+        var grey = new byte[bitmap.Width * bitmap.Height];
+        for (int y = 0; y < bitmap.Height; y++)
+            for (int x = 0; x < bitmap.Width; x++)
+                grey[y * bitmap.Width + x] = bitmap.GetPixel(x, y).Red;
+        return (bitmap.Width, bitmap.Height, grey);
+    }
+
+    private static string PngOf(string imagePath, string folder)
+    {
+        using var bitmap = SKBitmap.Decode(imagePath);
+        string path = Path.Combine(folder, Path.GetFileNameWithoutExtension(imagePath) + ".png");
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+        return path;
+    }
+}
