@@ -32,11 +32,14 @@ public static class AttentionPicture
     /// </param>
     /// <param name="path">The PNG to write; written to a temporary file first, then renamed.</param>
     /// <param name="trueLabel">The image's known class, shown beside the prediction when given.</param>
-    /// <param name="frozenBranchName">Caption of the third panel: "DINOv2", or the prior's name.</param>
+    /// <param name="frozenBranchName">
+    /// Name of the frozen branch for the third panel's caption ("DINOv2", or the ONNX prior's name); null says
+    /// "frozen branch", since a prediction does not record which prior the model was trained with.
+    /// </param>
     /// <exception cref="ArgumentException">The prediction carries no attention maps.</exception>
     /// <exception cref="InvalidDataException">The image cannot be decoded (the file is named).</exception>
     public static HfferPicture Save(string imagePath, HfferPrediction prediction, string path,
-        string? trueLabel = null, string frozenBranchName = "DINOv2")
+        string? trueLabel = null, string? frozenBranchName = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(imagePath);
         ArgumentNullException.ThrowIfNull(prediction);
@@ -59,7 +62,7 @@ public static class AttentionPicture
             [
                 ("face", null),
                 ("IR50 branch", maps.Ir50),
-                ($"{frozenBranchName} branch", maps.FrozenBranch),
+                (frozenBranchName is null ? "frozen branch" : $"{frozenBranchName} branch", maps.FrozenBranch),
             ];
             for (int i = 0; i < panels.Length; i++)
             {

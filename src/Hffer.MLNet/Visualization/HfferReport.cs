@@ -44,6 +44,9 @@ public sealed class HfferReport
     /// <summary>Recall, precision and F1 per class, in class order.</summary>
     public IReadOnlyList<HfferClassMetrics> Classes { get; }
 
+    /// <summary>The Markdown report's path.</summary>
+    public override string ToString() => MarkdownPath;
+
     /// <summary>
     /// Writes the report of <paramref name="model"/>'s evaluation <paramref name="metrics"/> into
     /// <paramref name="folder"/>, with an attention picture for each of <paramref name="attentionImages"/>. Each file

@@ -47,6 +47,18 @@ internal static partial class NotebookProgram
             """;
     }
 
+    /// <summary>The packages and versions the notebook's <c>#r "nuget: ..."</c> directives name.</summary>
+    public static IReadOnlyDictionary<string, string> PackageDirectives(string notebookPath)
+    {
+        var packages = new Dictionary<string, string>();
+        foreach (Match directive in PackageDirective().Matches(File.ReadAllText(notebookPath)))
+            packages[directive.Groups[1].Value] = directive.Groups[2].Value;
+        return packages;
+    }
+
+    [GeneratedRegex(@"#r \\""nuget: ([A-Za-z0-9_.-]+), ([0-9A-Za-z.-]+)\\""")]
+    private static partial Regex PackageDirective();
+
     [GeneratedRegex(@"^using (static )?[A-Za-z_][A-Za-z0-9_.]*( = [A-Za-z0-9_.<>]+)?;\s*$")]
     private static partial Regex ImportDirective();
 }
