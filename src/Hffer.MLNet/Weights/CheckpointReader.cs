@@ -18,9 +18,15 @@ internal static class CheckpointReader
         if (!File.Exists(path))
             throw new FileNotFoundException($"The checkpoint '{Path.GetFullPath(path)}' does not exist.", path);
 
+        // A header that lies about sizes or offsets is refused before the reader trusts it.
+        bool zip = IsZip(path);
+        if (zip)
+            PickleGlobals.Check(path);
+        else
+            SafetensorsHeader.Validate(path);
         try
         {
-            var entries = IsZip(path) ? FromHashtable(PyTorchUnpickler.UnpickleStateDict(path)) : Safetensors.LoadStateDict(path);
+            var entries = zip ? FromHashtable(PyTorchUnpickler.UnpickleStateDict(path)) : Safetensors.LoadStateDict(path);
             if (entries.Count == 0)
                 throw new InvalidDataException($"The checkpoint '{path}' holds no tensors.");
             return entries;
