@@ -81,6 +81,7 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             prior?.InputSize, devices.ScoringGpuDeviceId);
         void Warn(string message) => channel.Warning(MessageSensitivity.None, message);
         var images = ReadImages(input, pipeline, classNames.Count, "training", Warn);
+        WarnAboutEmptyClasses(images, classNames, Warn);
         ImageSet? validation = null;
         if (_options.ValidationSet is { } validationData)
         {
@@ -200,11 +201,26 @@ public sealed class HfferEstimator : IEstimator<HfferTransformer>
             throw new ArgumentException(
                 $"Column '{_options.LabelColumnName}' holds {label.Type}; HFFER needs a UInt32 key (use MapValueToKey).");
         if (key.Count < 2 || key.Count > int.MaxValue)
-            throw new ArgumentException($"The label key has {key.Count} values; at least two classes are needed.");
+            throw new ArgumentException($"The label key of column '{_options.LabelColumnName}' has {key.Count} " +
+                "value(s); a classifier needs at least two classes. If the data holds only one, list every class " +
+                "with MapValueToKey's keyData (HfferDataCatalog.LoadClassNames).");
         return key;
     }
 
     /// <summary>The label's key names in key order, or "1".."C" when the key has none.</summary>
+    /// <summary>A class without training images is never predicted; say so before hours of training.</summary>
+    private static void WarnAboutEmptyClasses(ImageSet images, IReadOnlyList<string> classNames, Action<string> warn)
+    {
+        var counts = new int[classNames.Count];
+        foreach (int label in images.Labels)
+            counts[label]++;
+        var empty = classNames.Where((_, c) => counts[c] == 0).ToArray();
+        if (empty.Length > 0)
+            warn($"No training images for {string.Join(", ", empty.Select(n => $"'{n}'"))}: the model will learn " +
+                "never to predict " + (empty.Length == 1 ? "it" : "them") + ". Add images of every class, or leave " +
+                "the class out of the label's keys.");
+    }
+
     private static IReadOnlyList<string> ClassNames(DataViewSchema.Column label, KeyDataViewType key)
     {
         if (label.Annotations.Schema.GetColumnOrNull(KeyValuesAnnotation) is { } column &&
