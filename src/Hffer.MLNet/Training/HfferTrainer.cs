@@ -168,8 +168,18 @@ internal sealed class HfferTrainer(TrainingSettings settings, Action<string> log
                 }
 
                 int offset = step * settings.BatchSize, length = Math.Min(settings.BatchSize, images.Count - offset);
-                var (batchLoss, batchCorrect) = QuietGarbageCollector.Run(() =>
-                    Step(images, order.AsSpan(offset, length), random));
+                double batchLoss;
+                long batchCorrect;
+                try
+                {
+                    (batchLoss, batchCorrect) = QuietGarbageCollector.Run(() =>
+                        Step(images, order.AsSpan(offset, length), random));
+                }
+                catch (Exception e) when (OutOfMemory.Is(e))
+                {
+                    throw OutOfMemory.Explain(e, epoch, step + 1, settings.BatchSize,
+                        settings.Device.type == DeviceType.CUDA ? $"GPU {settings.Device.index}" : "CPU");
+                }
                 if (!double.IsFinite(batchLoss))
                     throw new InvalidOperationException(
                         $"The training loss became {batchLoss} at epoch {epoch}, step {step + 1}; training stopped. " +
