@@ -150,6 +150,32 @@ public class ImageInputTests : IClassFixture<SmallTrainedModel>
     }
 
     [Fact]
+    public void ExifOrientationIsNotAppliedAndATruncatedJpegScoresAsFarAsItDecodes()
+    {
+        using var folder = new TemporaryFolder();
+        using var face = SKBitmap.Decode(HfferDataCatalog.ReadImageFolder(TestData.Test)[9].ImagePath);
+        using var encoded = face.Encode(SKEncodedImageFormat.Jpeg, 95);
+        byte[] jpeg = encoded.ToArray();
+        string plain = Path.Combine(folder.Path, "plain.jpg"), rotated = Path.Combine(folder.Path, "rotated.jpg");
+        string truncated = Path.Combine(folder.Path, "truncated.jpg");
+        File.WriteAllBytes(plain, jpeg);
+        File.WriteAllBytes(rotated, [.. jpeg[..2], .. ExifOrientation(6), .. jpeg[2..]]);
+        File.WriteAllBytes(truncated, jpeg[..(jpeg.Length * 6 / 10)]);
+        using var scorer = _trained.Model.LastTransformer.CreateBatchScorer();
+
+        var scores = scorer.ScoreFiles([plain, rotated, truncated]).Select(p => p.Score).ToArray();
+
+        using (var codec = SKCodec.Create(rotated))
+            Assert.Equal(SKEncodedOrigin.RightTop, codec.EncodedOrigin);   // the tag is there and readable
+
+        // Decided behaviour, as ML.NET's image loader does it: the stored pixels are scored, whatever the
+        // orientation tag says (docs/columns.md tells users to rotate such photos first).
+        Assert.True(MaxAbsDifference(scores[0], scores[1]) <= 1e-6);
+        Assert.Equal(1.0, scores[2].Sum(), 4);
+        Assert.True(MaxAbsDifference(scores[0], scores[2]) > 1e-4, "the missing rows must change the scores");
+    }
+
+    [Fact]
     public void AMissingFileIsNamedAsMissing()
     {
         using var folder = new TemporaryFolder();
@@ -161,6 +187,21 @@ public class ImageInputTests : IClassFixture<SmallTrainedModel>
             .Fit(ml.Data.LoadFromEnumerable([face, new ImageFolderRow { ImagePath = missing, Label = "sad" }])));
 
         Assert.Equal($"Row 1 of the training data: the image file '{missing}' does not exist.", error.Message);
+    }
+
+    /// <summary>An APP1 segment holding a little-endian TIFF header with one IFD entry: Orientation.</summary>
+    private static byte[] ExifOrientation(ushort orientation)
+    {
+        byte[] tiff =
+        [
+            (byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0,
+            1, 0,
+            0x12, 0x01, 3, 0, 1, 0, 0, 0, (byte)orientation, 0, 0, 0,
+            0, 0, 0, 0,
+        ];
+        byte[] body = [.. "Exif\0\0"u8, .. tiff];
+        int length = body.Length + 2;
+        return [0xff, 0xe1, (byte)(length >> 8), (byte)length, .. body];
     }
 
     /// <summary>A real face from the bundled set, as grey values.</summary>
