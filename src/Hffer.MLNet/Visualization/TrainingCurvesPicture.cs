@@ -52,19 +52,23 @@ public static class TrainingCurvesPicture
         var plot = new SKRect(panel.Left + 52, panel.Top + 30, panel.Right - 8, panel.Bottom - 36);
 
         var values = train.Concat(validation).Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
-        double low = percent ? 0 : Math.Min(0, values.Min()), high = percent ? 1 : values.Max() * 1.05;
-        if (high <= low)
-            high = low + 1;
+        double low = percent ? 0 : Math.Min(0, values.Min()), high = percent ? 1 : values.Max();
+        double step = percent ? 0.25 : RoundStep(Math.Max(high - low, 1e-9) / 4);
+        high = percent ? 1 : Math.Max(Math.Ceiling(high / step), 1) * step;
+        low = Math.Floor(low / step) * step;
         double firstEpoch = epochs[0], lastEpoch = Math.Max(epochs[^1], firstEpoch + 1);
-        float X(double epoch) => plot.Left + (float)((epoch - firstEpoch) / (lastEpoch - firstEpoch)) * plot.Width;
+
+        // A little room at both ends keeps the first epoch's marker off the y-axis.
+        const float Inset = 8;
+        float X(double epoch) => plot.Left + Inset
+            + (float)((epoch - firstEpoch) / (lastEpoch - firstEpoch)) * (plot.Width - 2 * Inset);
         float Y(double value) => plot.Bottom - (float)((value - low) / (high - low)) * plot.Height;
 
         PngFile.Text(canvas, title, panel.Left, panel.Top + 14, titleFont, SKColors.Black);
         using var axis = new SKPaint { Color = SKColors.Gray, StrokeWidth = 1, IsAntialias = true };
         using var gridLine = new SKPaint { Color = new SKColor(230, 230, 230), StrokeWidth = 1 };
-        for (int tick = 0; tick <= 4; tick++)
+        for (double value = low; value <= high + step / 2; value += step)
         {
-            double value = low + (high - low) * tick / 4;
             canvas.DrawLine(plot.Left, Y(value), plot.Right, Y(value), gridLine);
             string text = percent
                 ? value.ToString("P0", CultureInfo.InvariantCulture)
@@ -134,6 +138,14 @@ public static class TrainingCurvesPicture
             canvas.DrawLine(x - textWidth - 22, y, x - textWidth - 6, y, swatch);
             x -= textWidth + 36;
         }
+    }
+
+    /// <summary>The tick step of 1, 2, 2.5 or 5 times a power of ten nearest above <paramref name="raw"/>.</summary>
+    private static double RoundStep(double raw)
+    {
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double scaled = raw / magnitude;
+        return magnitude * (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 2.5 ? 2.5 : scaled <= 5 ? 5 : 10);
     }
 
     /// <summary>At most about ten whole-epoch ticks from the first to the last epoch.</summary>
