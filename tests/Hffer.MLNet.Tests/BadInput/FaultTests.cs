@@ -26,6 +26,36 @@ public class FaultTests
     }
 
     [Fact]
+    public void WhileASaveIsUnderWayThePreviousFileIsStillWholeSoAKillLosesNothing()
+    {
+        using var folder = new TemporaryFolder();
+        string path = Path.Combine(folder.Path, "hffer.onnx");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        using var halfWritten = new ManualResetEventSlim();
+        using var finish = new ManualResetEventSlim();
+
+        // A process killed at this moment leaves exactly what is on disk now.
+        var save = Task.Run(() => AtomicFile.Write(path, stream =>
+        {
+            stream.Write(new byte[1 << 20]);
+            stream.Flush();
+            halfWritten.Set();
+            finish.Wait();
+            stream.Write(new byte[1 << 20]);
+        }));
+        halfWritten.Wait();
+        byte[] duringSave = File.ReadAllBytes(path);
+        string[] temporary = Directory.GetFiles(folder.Path, "*" + AtomicFile.TemporarySuffix);
+        finish.Set();
+        save.Wait();
+
+        Assert.Equal([1, 2, 3], duringSave);
+        Assert.Single(temporary);
+        Assert.Equal(2 << 20, new FileInfo(path).Length);
+        Assert.Empty(Directory.GetFiles(folder.Path, "*" + AtomicFile.TemporarySuffix));
+    }
+
+    [Fact]
     public void LibtorchAllocationFailuresBecomeAdviceAboutTheBatchSize()
     {
         var cpu = new ExternalException("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough " +

@@ -176,6 +176,25 @@ public class ImageInputTests : IClassFixture<SmallTrainedModel>
     }
 
     [Fact]
+    public void ATruncatedModelZipFailsToLoadAndTheWholeOneStillLoads()
+    {
+        using var folder = new TemporaryFolder();
+        var ml = new MLContext(1);
+        string zip = Path.Combine(folder.Path, "model.zip"), cut = Path.Combine(folder.Path, "cut.zip");
+        var schema = ml.Data.LoadFromEnumerable(HfferDataCatalog.ReadImageFolder(TestData.Test).Take(1)).Schema;
+        ml.Model.Save(_trained.Model, schema, zip);
+        byte[] whole = File.ReadAllBytes(zip);
+        File.WriteAllBytes(cut, whole[..(whole.Length / 2)]);
+
+        // Model.Load is ML.NET's: it refuses the damaged file with its own message, which docs/troubleshooting.md lists.
+        var error = Assert.Throws<FormatException>(() => new MLContext().Model.Load(cut, out _));
+
+        Assert.Equal("Failed to open a zip archive", error.Message);
+        Assert.Equal(whole, File.ReadAllBytes(zip));
+        Assert.NotNull(new MLContext().Model.Load(zip, out _));
+    }
+
+    [Fact]
     public void AMissingFileIsNamedAsMissing()
     {
         using var folder = new TemporaryFolder();
