@@ -29,9 +29,10 @@ namespace Hffer.MLNet.Scoring;
 /// (<see cref="HfferTransformer.CreateBatchScorer"/>), or in another process from the graphs it saved
 /// (<see cref="FromOnnx"/>). An ONNX prior whose graph has a fixed batch of one (the ResNet18 prior) runs image by
 /// image inside each batch; the network still runs batched. Several threads may score at once. A file that cannot
-/// be read stops the enumeration with an exception naming it; predictions already yielded stay valid. Dispose the
-/// scorer to release its sessions; disposing waits for a batch being scored, and scoring afterwards throws
-/// <see cref="ObjectDisposedException"/>.
+/// be read stops the enumeration with an exception naming it (predictions already yielded stay valid), or with
+/// <see cref="HfferBatchScoringOptions.SkipUnreadableImages"/> gets a prediction carrying the error in its place.
+/// Dispose the scorer to release its sessions; disposing waits for a batch being scored, and scoring afterwards
+/// throws <see cref="ObjectDisposedException"/>.
 /// </para>
 /// </remarks>
 public sealed class HfferBatchScorer : IDisposable
@@ -45,6 +46,7 @@ public sealed class HfferBatchScorer : IDisposable
     private readonly bool _priorTakesBatches;
     private readonly int[] _priorMapDims;
     private readonly (string Ir50, string FrozenBranch)? _attention;
+    private readonly bool _skipUnreadable;
     private readonly MLContext _context = new();
     private readonly ConcurrentBag<PixelBatch> _spareBatches = [];
     private readonly ReaderWriterLockSlim _lifetime = new();
@@ -52,13 +54,14 @@ public sealed class HfferBatchScorer : IDisposable
 
     /// <summary>Takes ownership of the sessions.</summary>
     private HfferBatchScorer(ScoringPipeline pipeline, IReadOnlyList<string> classNames, InferenceSession network,
-        InferenceSession? prior, int? gpuDeviceId, int batchSize, (string, string)? attention)
+        InferenceSession? prior, int? gpuDeviceId, HfferBatchScoringOptions options, (string, string)? attention)
     {
         _pipeline = pipeline;
         _names = pipeline.ExportNames;
         _classNames = classNames;
         _imageColumn = pipeline.ImageColumnName;
-        BatchSize = batchSize;
+        BatchSize = options.BatchSize;
+        _skipUnreadable = options.SkipUnreadableImages;
         GpuDeviceId = gpuDeviceId;
         _network = network;
         _prior = prior;
@@ -132,7 +135,7 @@ public sealed class HfferBatchScorer : IDisposable
             };
             var pipeline = new ScoringPipeline(context.Transforms, columns, imageSize, priorSize);
             options.Validate(Math.Max(imageSize, priorSize ?? 0));
-            return new HfferBatchScorer(pipeline, classNames, network, prior, gpu, options.BatchSize, attention);
+            return new HfferBatchScorer(pipeline, classNames, network, prior, gpu, options, attention);
         }
         catch
         {
@@ -155,7 +158,7 @@ public sealed class HfferBatchScorer : IDisposable
         {
             var priorSession = prior is null ? null : ScoringSessions.Open(prior, gpu, options.IntraOpThreads);
             return new HfferBatchScorer(pipeline.WithImageColumn(options.ImageColumnName), classNames, networkSession,
-                priorSession, gpu, options.BatchSize, attention);
+                priorSession, gpu, options, attention);
         }
         catch
         {
@@ -201,13 +204,20 @@ public sealed class HfferBatchScorer : IDisposable
         if (column.Type is not ImageDataViewType)
             throw new ArgumentException($"Column '{_imageColumn}' must hold images (use LoadImages).", nameof(images));
 
+        return ScoreImages(images, lastPath: null, cancellationToken);
+    }
+
+    private IEnumerable<HfferPrediction> ScoreImages(IDataView images, LastPath? lastPath,
+        CancellationToken cancellationToken)
+    {
         var pixels = _pipeline.Preprocessing().Fit(images).Transform(images);
-        return Batches(images, pixels, cancellationToken);
+        return Batches(images, pixels, lastPath, cancellationToken);
     }
 
     /// <summary>
     /// Loads and scores image files, one prediction per path, in order. Filter the paths to image files
-    /// (<see cref="HfferDataCatalog.ImageExtensions"/>): any other file stops the enumeration.
+    /// (<see cref="HfferDataCatalog.ImageExtensions"/>): any other file stops the enumeration, unless
+    /// <see cref="HfferBatchScoringOptions.SkipUnreadableImages"/> is set.
     /// </summary>
     /// <exception cref="InvalidDataException">While enumerating: a file could not be read (the file is named).</exception>
     /// <exception cref="ArgumentException">While enumerating: a path is null, empty or blank (its index is named).</exception>
@@ -219,16 +229,18 @@ public sealed class HfferBatchScorer : IDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var lastPath = new LastPath();
         var paths = _context.Data.LoadFromEnumerable(imagePaths.Select((path, index) => new ImagePathRow
         {
             // ML.NET's image loader would score an empty path as a blank image, or fail naming nothing.
             Path = string.IsNullOrWhiteSpace(path)
                 ? throw new ArgumentException($"Image path {index} is empty.", nameof(imagePaths))
-                : path,
+                : lastPath.Path = path,
         }));
         var images = _context.Transforms.LoadImages(_imageColumn, imageFolder: null, nameof(ImagePathRow.Path))
             .Fit(paths).Transform(paths);
-        return Score(images, cancellationToken);
+        return ScoreImages(images, lastPath, cancellationToken);
     }
 
     /// <summary>Releases the ONNX Runtime sessions, after any batch being scored.</summary>
@@ -254,7 +266,7 @@ public sealed class HfferBatchScorer : IDisposable
     /// Decodes and extracts the next batch on a worker thread while the current one is scored, so image decoding
     /// overlaps inference.
     /// </summary>
-    private IEnumerable<HfferPrediction> Batches(IDataView source, IDataView preprocessed,
+    private IEnumerable<HfferPrediction> Batches(IDataView source, IDataView preprocessed, LastPath? lastPath,
         CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -262,7 +274,7 @@ public sealed class HfferBatchScorer : IDisposable
             () => new PixelBatch(_pipeline.Pixels.ImageSize, _pipeline.PriorPixels?.ImageSize, BatchSize));
         using var filled = new BlockingCollection<PixelBatch>(boundedCapacity: 1);
 
-        var producer = Task.Run(() => Fill(source, preprocessed, free, filled, stop.Token), stop.Token);
+        var producer = Task.Run(() => Fill(source, preprocessed, lastPath, free, filled, stop.Token), stop.Token);
         try
         {
             foreach (var batch in filled.GetConsumingEnumerable(cancellationToken))
@@ -296,12 +308,12 @@ public sealed class HfferBatchScorer : IDisposable
         }
     }
 
-    private void Fill(IDataView source, IDataView preprocessed, PixelBatchPool free,
+    private void Fill(IDataView source, IDataView preprocessed, LastPath? lastPath, PixelBatchPool free,
         BlockingCollection<PixelBatch> filled, CancellationToken cancellationToken)
     {
         try
         {
-            FillBatches(preprocessed, free, filled, cancellationToken);
+            FillBatches(preprocessed, lastPath, free, filled, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -318,29 +330,45 @@ public sealed class HfferBatchScorer : IDisposable
         }
     }
 
-    private void FillBatches(IDataView preprocessed, PixelBatchPool free,
+    private void FillBatches(IDataView preprocessed, LastPath? lastPath, PixelBatchPool free,
         BlockingCollection<PixelBatch> filled, CancellationToken cancellationToken)
     {
         var pixelsColumn = preprocessed.Schema[_pipeline.Pixels.Name];
         var priorColumn = _pipeline.PriorPixels is { } prior
             ? preprocessed.Schema[prior.Name]
             : (DataViewSchema.Column?)null;
-        using var cursor = preprocessed.GetRowCursor(priorColumn is { } c ? [pixelsColumn, c] : [pixelsColumn]);
+        DataViewSchema.Column[] columns = priorColumn is { } c ? [pixelsColumn, c] : [pixelsColumn];
+
+        // ML.NET's parallel cursor stops for good at the first image it cannot decode; a set of one cursor runs on
+        // this thread and fails in that image's own getter, so skipping can go on to the next row.
+        using var cursor = _skipUnreadable ? preprocessed.GetRowCursorSet(columns, 1)[0]
+            : preprocessed.GetRowCursor(columns);
         var readPixels = cursor.GetGetter<VBuffer<float>>(pixelsColumn);
         var readPriorPixels = priorColumn is { } p ? cursor.GetGetter<VBuffer<float>>(p) : null;
 
-        VBuffer<float> row = default;
+        VBuffer<float> row = default, priorRow = default;
         PixelBatch? batch = null;
+        long position = -1;
         while (cursor.MoveNext())
         {
+            position++;
             cancellationToken.ThrowIfCancellationRequested();
             batch ??= free.Rent(cancellationToken);
-            readPixels(ref row);
-            batch.AddPixels(row);
-            if (readPriorPixels is not null)
+            try
             {
-                readPriorPixels(ref row);
-                batch.AddPriorPixels(row);
+                readPixels(ref row);
+                readPriorPixels?.Invoke(ref priorRow);
+                batch.AddPixels(row);
+                if (readPriorPixels is not null)
+                    batch.AddPriorPixels(priorRow);
+            }
+            catch (Exception e) when (_skipUnreadable && e is not OperationCanceledException
+                && ImageFailureDiagnosis.Innermost(e) is not ArgumentException { ParamName: "imagePaths" })
+            {
+                string reason = ImageFailureDiagnosis.Innermost(e).Message;
+                batch.AddUnreadable(lastPath?.Path is { } path
+                    ? $"Image {position}, '{path}', could not be read ({reason})."
+                    : $"Row {position} of the scored data could not be read ({reason}).");
             }
 
             if (++batch.Count == BatchSize)
@@ -391,11 +419,13 @@ public sealed class HfferBatchScorer : IDisposable
         for (int i = 0; i < count; i++)
         {
             int index = (int)indices[i];
-            predictions[i] = new(_classNames[index], index, scores.Slice(i * classes, classes).ToArray())
-            {
-                AttentionMaps = irMaps is null ? null : new HfferAttentionMaps(irMaps.Value.Grid,
-                    irMaps.Value.Maps[i], frozenMaps!.Value.Maps[i]),
-            };
+            predictions[i] = batch.Unreadable.TryGetValue(i, out string? reason)
+                ? HfferPrediction.Unreadable(reason)
+                : new(_classNames[index], index, scores.Slice(i * classes, classes).ToArray())
+                {
+                    AttentionMaps = irMaps is null ? null : new HfferAttentionMaps(irMaps.Value.Grid,
+                        irMaps.Value.Maps[i], frozenMaps!.Value.Maps[i]),
+                };
         }
         return predictions;
     }
@@ -430,5 +460,14 @@ public sealed class HfferBatchScorer : IDisposable
     private sealed class ImagePathRow
     {
         public string Path { get; set; } = "";
+    }
+
+    /// <summary>
+    /// The path <see cref="ScoreFiles"/> handed to ML.NET last. With the single-thread cursor used when skipping, that
+    /// is the path of the row being decoded, so an unreadable file can be named without reading the paths again.
+    /// </summary>
+    private sealed class LastPath
+    {
+        public string? Path { get; set; }
     }
 }

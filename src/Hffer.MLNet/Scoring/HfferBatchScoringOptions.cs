@@ -43,6 +43,13 @@ public sealed class HfferBatchScoringOptions
     /// </summary>
     public bool IncludeAttentionMaps;
 
+    /// <summary>
+    /// Whether an image that cannot be read (corrupt, not an image, empty, missing) gets a prediction carrying
+    /// <see cref="HfferPrediction.Error"/> instead of stopping the enumeration. Off by default: the first such image
+    /// throws an <see cref="InvalidDataException"/> naming it. Skipping reads images on one thread.
+    /// </summary>
+    public bool SkipUnreadableImages;
+
     /// <param name="imageSide">The largest input side, once known: bounds the batch size by .NET's array size.</param>
     internal void Validate(int? imageSide = null)
     {

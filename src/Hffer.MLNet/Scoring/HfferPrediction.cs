@@ -14,4 +14,14 @@ public sealed record HfferPrediction(string PredictedLabel, int PredictedIndex, 
     /// was set.
     /// </summary>
     public HfferAttentionMaps? AttentionMaps { get; init; }
+
+    /// <summary>
+    /// With <see cref="HfferBatchScoringOptions.SkipUnreadableImages"/>: why this image could not be read (the file
+    /// or row is named). Such a prediction keeps its place in the order but has no scores: <see cref="Score"/> is
+    /// empty, <see cref="PredictedIndex"/> is -1 and <see cref="PredictedLabel"/> is empty. Null for scored images.
+    /// </summary>
+    public string? Error { get; init; }
+
+    /// <summary>Unreadable, in <paramref name="reason"/>'s words.</summary>
+    internal static HfferPrediction Unreadable(string reason) => new("", -1, []) { Error = reason };
 }

@@ -20,6 +20,9 @@ internal sealed class PixelBatch(int side, int? priorSide, int batchSize)
 
     public int Count { get; set; }
 
+    /// <summary>Why each image that could not be read (by its index in this batch) is missing; cleared on reuse.</summary>
+    public Dictionary<int, string> Unreadable { get; } = [];
+
     /// <summary>The largest batch whose pixels fit in one .NET array at this side.</summary>
     public static int MaxBatchSize(int side) => Array.MaxLength / (3 * side * side);
 
@@ -33,6 +36,22 @@ internal sealed class PixelBatch(int side, int? priorSide, int batchSize)
     {
         PriorPixels = Grown(PriorPixels ?? [], PriorPixelLength);
         Copy(row, PriorPixels, PriorPixelLength);
+    }
+
+    /// <summary>
+    /// Holds the place of an image that could not be read: zero pixels keep the batch's shape, and its prediction is
+    /// replaced by <paramref name="reason"/>.
+    /// </summary>
+    public void AddUnreadable(string reason)
+    {
+        Pixels = Grown(Pixels, PixelLength);
+        Pixels.AsSpan(Count * PixelLength, PixelLength).Clear();
+        if (PriorPixelLength > 0)
+        {
+            PriorPixels = Grown(PriorPixels ?? [], PriorPixelLength);
+            PriorPixels.AsSpan(Count * PriorPixelLength, PriorPixelLength).Clear();
+        }
+        Unreadable[Count] = reason;
     }
 
     /// <summary><paramref name="array"/>, or a larger copy when image <see cref="Count"/> does not fit in it.</summary>

@@ -31,6 +31,7 @@ internal sealed class PixelBatchPool(ConcurrentBag<PixelBatch> spares, Func<Pixe
             }
         }
         batch.Count = 0;
+        batch.Unreadable.Clear();
         return batch;
     }
 

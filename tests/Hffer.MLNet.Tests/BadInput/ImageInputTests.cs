@@ -134,6 +134,40 @@ public class ImageInputTests : IClassFixture<SmallTrainedModel>
     }
 
     [Fact]
+    public void TheBatchedScorerCanMarkUnreadableImagesAndScoreTheRestInPlace()
+    {
+        using var folder = new TemporaryFolder();
+        var good = HfferDataCatalog.ReadImageFolder(TestData.Test).Where((_, i) => i % 30 == 0).Select(f => f.ImagePath)
+            .ToArray();
+        string text = Path.Combine(folder.Path, "notes.jpg"), missing = Path.Combine(folder.Path, "gone.png");
+        File.WriteAllText(text, "not an image");
+        string[] paths = [good[0], text, good[1], missing, .. good[2..]];
+        using var plain = _trained.Model.LastTransformer.CreateBatchScorer(new() { BatchSize = 2 });
+        using var skipping = _trained.Model.LastTransformer.CreateBatchScorer(
+            new() { BatchSize = 2, SkipUnreadableImages = true });
+
+        var expected = plain.ScoreFiles(good).Select(p => p.Score).ToArray();
+        var predictions = skipping.ScoreFiles(paths).ToArray();
+        var fromView = skipping.Score(_trained.Model.Transform(new MLContext().Data.LoadFromEnumerable(
+            paths.Select(p => new ImageFolderRow { ImagePath = p, Label = "happy" })))).ToArray();
+
+        Assert.Equal(paths.Length, predictions.Length);
+        Assert.StartsWith($"Image 1, '{text}', could not be read (", predictions[1].Error);
+        Assert.StartsWith($"Image 3, '{missing}', could not be read (", predictions[3].Error);
+        Assert.All(new[] { predictions[1], predictions[3] }, p =>
+        {
+            Assert.Empty(p.Score);
+            Assert.Equal(-1, p.PredictedIndex);
+        });
+        var scored = predictions.Where(p => p.Error is null).ToArray();
+        Assert.Equal(good.Length, scored.Length);
+        Assert.True(MaxAbsDifference(expected.SelectMany(s => s).ToArray(), scored.SelectMany(p => p.Score).ToArray())
+            <= 1e-6);
+        Assert.StartsWith("Row 1 of the scored data could not be read (", fromView[1].Error);
+        Assert.Throws<InvalidDataException>(() => plain.ScoreFiles(paths).ToArray());
+    }
+
+    [Fact]
     public void TrainingOnlyUnreadableImagesFailsEvenWhenSkipping()
     {
         using var folder = new TemporaryFolder();
