@@ -69,6 +69,31 @@ public class ImageInputTests : IClassFixture<SmallTrainedModel>
     }
 
     [Fact]
+    public void ACmykJpegScoresLikeTheSameGreysInRgb()
+    {
+        using var folder = new TemporaryFolder();
+        var (width, height, grey) = GreyFace();
+        int blocksWide = width / 8, blocksHigh = height / 8;
+        byte Block(int row, int column) => (byte)Enumerable.Range(0, 64)
+            .Average(i => grey[(8 * row + i / 8) * width + 8 * column + i % 8]);
+        string cmyk = Path.Combine(folder.Path, "cmyk.jpg"), rgb = Path.Combine(folder.Path, "rgb.png");
+        File.WriteAllBytes(cmyk, CmykJpegEncoder.FlatGreyBlocks(blocksWide, blocksHigh, Block));
+        File.WriteAllBytes(rgb, PngEncoder.Encode(8 * blocksWide, 8 * blocksHigh, PngEncoder.Rgb, 8, y =>
+            Enumerable.Range(0, 8 * blocksWide).SelectMany(x => Enumerable.Repeat(Block(y / 8, x / 8), 3)).ToArray()));
+        using (var decoded = SKBitmap.Decode(cmyk))
+        {
+            // The four-component file decodes to the greys it was made from (CMYK converted, Adobe inversion honoured).
+            Assert.Equal(new SKColor(Block(2, 3), Block(2, 3), Block(2, 3)), decoded.GetPixel(8 * 3 + 4, 8 * 2 + 4));
+            Assert.Equal(new SKColor(Block(4, 1), Block(4, 1), Block(4, 1)), decoded.GetPixel(8 * 1 + 4, 8 * 4 + 4));
+        }
+        using var scorer = _trained.Model.LastTransformer.CreateBatchScorer();
+
+        var scores = scorer.ScoreFiles([rgb, cmyk]).Select(p => p.Score).ToArray();
+
+        Assert.True(MaxAbsDifference(scores[0], scores[1]) <= 1e-5, $"{MaxAbsDifference(scores[0], scores[1])}");
+    }
+
+    [Fact]
     public void OnePixelAndTenThousandPixelImagesAreResizedLikeAnyOther()
     {
         using var folder = new TemporaryFolder();
