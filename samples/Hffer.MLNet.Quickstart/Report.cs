@@ -11,8 +11,7 @@ internal static class Report
     public static void Print(MulticlassClassificationMetrics metrics, IReadOnlyList<string> classNames)
     {
         var confusion = metrics.ConfusionMatrix;
-        var counts = confusion.Counts.Select(row => (IReadOnlyList<long>)row.Select(c => (long)c).ToArray()).ToArray();
-        var classes = HfferClassMetrics.FromCounts(counts, classNames);
+        var classes = HfferClassMetrics.FromConfusionMatrix(confusion, classNames);
         Console.WriteLine();
         Console.WriteLine($"Test accuracy: {metrics.MicroAccuracy:P2} (chance: {1.0 / classes.Count:P2})");
         Console.WriteLine($"{"class",-10} {"recall",7} {"precision",9} {"F1",6}");

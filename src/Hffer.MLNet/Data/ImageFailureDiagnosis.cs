@@ -18,35 +18,28 @@ internal static class ImageFailureDiagnosis
     /// <param name="purpose">What the data was for, as the message says it: "training" or "scored".</param>
     public static InvalidDataException Explain(IDataView source, Exception failure, string purpose = "training")
     {
-        var textColumns = source.Schema.Where(c => c.Type is TextDataViewType).ToArray();
-        using var cursor = source.GetRowCursor(textColumns);
-        var getters = textColumns.Select(c => cursor.GetGetter<ReadOnlyMemory<char>>(c)).ToArray();
-        ReadOnlyMemory<char> value = default;
-        long row = 0;
-        while (cursor.MoveNext())
+        foreach (var (row, path) in TextCells(source))
         {
-            foreach (var getter in getters)
+            if (path.Length == 0)
+                continue;
+            if (!File.Exists(path))
             {
-                getter(ref value);
-                string path = value.ToString();
-                if (path.Length > 0 && !File.Exists(path)
-                    && HfferDataCatalog.ImageExtensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase))
+                string extension = Path.GetExtension(path);
+                if (HfferDataCatalog.ImageExtensions.Contains(extension, StringComparer.OrdinalIgnoreCase))
                     return new InvalidDataException(
                         $"Row {row} of the {purpose} data: the image file '{path}' does not exist.", failure);
-                if (path.Length == 0 || !File.Exists(path))
-                    continue;
-                try
-                {
-                    using var image = MLImage.CreateFromFile(path);
-                }
-                catch (Exception)
-                {
-                    return new InvalidDataException(
-                        $"Row {row} of the {purpose} data: the image file '{path}' could not be decoded as an image " +
-                        $"({Innermost(failure).Message}).", failure);
-                }
+                continue;
             }
-            row++;
+            try
+            {
+                using var image = MLImage.CreateFromFile(path);
+            }
+            catch (Exception)
+            {
+                return new InvalidDataException(
+                    $"Row {row} of the {purpose} data: the image file '{path}' could not be decoded as an image " +
+                    $"({Innermost(failure).Message}).", failure);
+            }
         }
 
         return new InvalidDataException($"The {purpose} images could not be read: {Innermost(failure).Message}", failure);
@@ -59,26 +52,32 @@ internal static class ImageFailureDiagnosis
     public static IReadOnlyDictionary<long, string> PathsOfRows(IDataView source, IReadOnlySet<long> rows)
     {
         var paths = new Dictionary<long, string>();
+        foreach (var (row, text) in TextCells(source))
+        {
+            if (paths.Count == rows.Count)
+                break;
+            if (rows.Contains(row) && !paths.ContainsKey(row)
+                && (text.IndexOfAny(['/', '\\']) >= 0 || File.Exists(text)))
+                paths[row] = text;
+        }
+        return paths;
+    }
+
+    /// <summary>Every text value of <paramref name="source"/>, row by row, without reading its image columns.</summary>
+    private static IEnumerable<(long Row, string Text)> TextCells(IDataView source)
+    {
         var textColumns = source.Schema.Where(c => c.Type is TextDataViewType).ToArray();
         using var cursor = source.GetRowCursor(textColumns);
         var getters = textColumns.Select(c => cursor.GetGetter<ReadOnlyMemory<char>>(c)).ToArray();
         ReadOnlyMemory<char> value = default;
-        for (long row = 0; paths.Count < rows.Count && cursor.MoveNext(); row++)
+        for (long row = 0; cursor.MoveNext(); row++)
         {
-            if (!rows.Contains(row))
-                continue;
             foreach (var getter in getters)
             {
                 getter(ref value);
-                string text = value.ToString();
-                if (text.IndexOfAny(['/', '\\']) >= 0 || File.Exists(text))
-                {
-                    paths[row] = text;
-                    break;
-                }
+                yield return (row, value.ToString());
             }
         }
-        return paths;
     }
 
     /// <summary>The exception at the bottom of <paramref name="exception"/>'s inner-exception chain.</summary>

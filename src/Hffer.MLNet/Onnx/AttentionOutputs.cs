@@ -21,7 +21,8 @@ internal static class AttentionOutputs
     /// </exception>
     public static (byte[] Model, string Ir50, string FrozenBranch) Expose(byte[] model, string source)
     {
-        var produced = OnnxModelReader.Read(model, source).Nodes.SelectMany(n => n.Outputs).ToHashSet();
+        var graph = OnnxModelReader.Read(model, source);
+        var produced = graph.Nodes.SelectMany(n => n.Outputs).ToHashSet();
         int deepest = -1;
         while (produced.Contains(ProbabilitiesOf($"fusion.{deepest + 1}.attn_ir")))
             deepest++;
@@ -33,6 +34,6 @@ internal static class AttentionOutputs
         string ir50 = ProbabilitiesOf($"fusion.{deepest}.attn_ir");
         string frozenBranch = ProbabilitiesOf($"fusion.{deepest}.attn_do");
         object[] dims = ["N", "heads", "queries", "keys"];
-        return (OnnxGraphEditor.ExposeOutputs(model, [(ir50, dims), (frozenBranch, dims)]), ir50, frozenBranch);
+        return (OnnxGraphEditor.ExposeOutputs(model, graph, [(ir50, dims), (frozenBranch, dims)]), ir50, frozenBranch);
     }
 }

@@ -21,9 +21,15 @@ internal static class OnnxGraphEditor
     /// <summary>Makes several intermediate float values outputs of the graph in one edit.</summary>
     /// <exception cref="ArgumentException">No node of the graph produces one of the values.</exception>
     /// <exception cref="InvalidDataException"><paramref name="model"/> is not a well-formed ONNX model.</exception>
-    public static byte[] ExposeOutputs(byte[] model, IReadOnlyList<(string Name, IReadOnlyList<object> Dims)> values)
+    public static byte[] ExposeOutputs(byte[] model, IReadOnlyList<(string Name, IReadOnlyList<object> Dims)> values) =>
+        ExposeOutputs(model, OnnxModelReader.Read(model), values);
+
+    /// <summary>
+    /// As above, for a caller that has already read <paramref name="graph"/> from <paramref name="model"/>.
+    /// </summary>
+    public static byte[] ExposeOutputs(byte[] model, OnnxGraphSummary graph,
+        IReadOnlyList<(string Name, IReadOnlyList<object> Dims)> values)
     {
-        var graph = OnnxModelReader.Read(model);
         var outputs = new List<OnnxValueInfo>();
         foreach (var (name, dims) in values)
         {

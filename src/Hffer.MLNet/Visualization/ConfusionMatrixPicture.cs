@@ -22,9 +22,7 @@ public static class ConfusionMatrixPicture
     /// <exception cref="ArgumentException">The class count differs from the matrix's.</exception>
     public static HfferPicture Save(ConfusionMatrix matrix, IReadOnlyList<string> classNames, string path)
     {
-        ArgumentNullException.ThrowIfNull(matrix);
-        return Save(matrix.Counts.Select(row => row.Select(count => (long)Math.Round(count)).ToArray()).ToArray(),
-            classNames, path);
+        return Save(HfferClassMetrics.CountsOf(matrix), classNames, path);
     }
 
     /// <summary>Saves a confusion matrix given as counts[true class][predicted class].</summary>

@@ -1,3 +1,5 @@
+using Microsoft.ML.Data;
+
 namespace Hffer.MLNet.Visualization;
 
 /// <summary>How well one class was recognised in an evaluation.</summary>
@@ -8,6 +10,21 @@ namespace Hffer.MLNet.Visualization;
 /// <param name="F1">Harmonic mean of recall and precision (0 when both are 0).</param>
 public sealed record HfferClassMetrics(string Name, long Support, double Recall, double Precision, double F1)
 {
+    /// <summary>Per-class metrics of an ML.NET evaluation's confusion matrix.</summary>
+    /// <param name="matrix">From <c>MulticlassClassification.Evaluate(...).ConfusionMatrix</c>.</param>
+    /// <param name="classNames">Names in key order (<see cref="HfferTransformer.ClassNames"/>).</param>
+    public static IReadOnlyList<HfferClassMetrics> FromConfusionMatrix(ConfusionMatrix matrix,
+        IReadOnlyList<string> classNames) => FromCounts(CountsOf(matrix), classNames);
+
+    /// <summary>The matrix's counts as whole numbers, [true class][predicted class].</summary>
+    internal static IReadOnlyList<IReadOnlyList<long>> CountsOf(ConfusionMatrix matrix)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        return matrix.Counts
+            .Select(row => (IReadOnlyList<long>)row.Select(count => (long)Math.Round(count)).ToArray())
+            .ToArray();
+    }
+
     /// <summary>Per-class metrics from counts[true class][predicted class].</summary>
     public static IReadOnlyList<HfferClassMetrics> FromCounts(IReadOnlyList<IReadOnlyList<long>> counts,
         IReadOnlyList<string> classNames)

@@ -72,8 +72,7 @@ public sealed class HfferReport
                 $"model has {names.Count}; evaluate this model's predictions.", nameof(metrics));
         Directory.CreateDirectory(folder);
 
-        IReadOnlyList<IReadOnlyList<long>> counts = metrics.ConfusionMatrix.Counts
-            .Select(row => (IReadOnlyList<long>)row.Select(count => (long)Math.Round(count)).ToArray()).ToArray();
+        var counts = HfferClassMetrics.CountsOf(metrics.ConfusionMatrix);
         var confusion = ConfusionMatrixPicture.Save(counts, names, Path.Combine(folder, "confusion-matrix.png"));
         var curves = model.TrainingHistory.Count == 0
             ? null
